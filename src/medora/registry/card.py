@@ -1,0 +1,38 @@
+"""Model cards following the model-card (Mitchell et al. 2019) and TRIPOD+AI (Collins et al.
+2024) reporting items, rendered from a Run so every number in them traces to its data."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from medora.evaluate.bootstrap import Estimate
+from medora.evaluate.metrics import BINARY_METRICS
+
+if TYPE_CHECKING:
+    from medora.registry.store import ModelVersion
+    from medora.train.run import Run
+
+
+def format_estimate(estimate: Estimate, digits: int = 3) -> str:
+    """``0.722 (95% CI 0.681-0.760)``, or ``n/a`` when undefined."""
+    if estimate.value != estimate.value:  # nan: undefined on this data
+        return "n/a"
+    return (f"{estimate.value:.{digits}f} ({estimate.ci_low:.{digits}f}–"
+            f"{estimate.ci_high:.{digits}f})")
+
+
+def template_environment(autoescape: bool) -> Environment:
+    environment = Environment(loader=PackageLoader("medora", "templates"),
+                              autoescape=autoescape, undefined=StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
+    environment.filters["estimate"] = format_estimate
+    environment.globals["metric_label"] = lambda name: BINARY_METRICS[name].label
+    return environment
+
+
+def render_card(run: Run, version: ModelVersion | None) -> str:
+    """The model card of ``run``'s candidate model as Markdown."""
+    return template_environment(autoescape=False).get_template("card.md").render(
+        run=run, task=run.task, version=version, primary=run.primary)

@@ -1,0 +1,154 @@
+"""The Task: what is predicted, from which data, how it is split, judged and audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from medora.data.bundled import Dataset
+from medora.data.tabular import FeatureSpec
+
+
+@dataclass(frozen=True)
+class SensitiveAttribute:
+    """A patient attribute the fairness audit groups by, derived from one input column.
+
+    Either ``labels`` maps coded values to group names (sex: 0 -> female), or ``bins`` with
+    ``bin_labels`` cut a continuous column into bands (age: 40-49, 50-59, ...).
+    """
+
+    name: str
+    column: str
+    labels: dict[float, str] = field(default_factory=dict)
+    bins: tuple[float, ...] = ()
+    bin_labels: tuple[str, ...] = ()
+
+    def groups(self, frame: pd.DataFrame) -> pd.Series:
+        values = frame[self.column]
+        if self.bins:
+            banded = pd.cut(values, bins=list(self.bins), labels=list(self.bin_labels),
+                            right=False)
+            return banded.astype(str).rename(self.name)
+        return values.map(self.labels).fillna("unknown").astype(str).rename(self.name)
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """Stratified train/validation/test fractions; validation is used for early stopping and
+    for fitting the calibration, test only for the final report."""
+
+    validation_fraction: float = 0.2
+    test_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        if not 0 < self.validation_fraction < 1 or not 0 < self.test_fraction < 1 or (
+            self.validation_fraction + self.test_fraction >= 1
+        ):
+            raise ValueError("validation_fraction and test_fraction must be in (0, 1) and sum "
+                             f"to less than 1, got {self.validation_fraction} and "
+                             f"{self.test_fraction}")
+
+
+@dataclass(frozen=True)
+class Split:
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "validation": len(self.validation),
+                "test": len(self.test)}
+
+
+@dataclass(frozen=True)
+class DecisionThreshold:
+    """The risk above which a patient is flagged, and where that number comes from."""
+
+    value: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """A named prediction problem on real data: inputs, target, split, metrics and audit."""
+
+    name: str
+    area: str
+    description: str
+    load: Callable[[], Dataset]
+    features: tuple[FeatureSpec, ...]
+    target: str
+    target_description: str
+    threshold: DecisionThreshold
+    intended_use: str
+    out_of_scope_use: str
+    limitations: tuple[str, ...] = ()
+    excluded_columns: tuple[str, ...] = ()
+    sensitive_attributes: tuple[SensitiveAttribute, ...] = ()
+    split: SplitSpec = field(default_factory=SplitSpec)
+    modality: str = "tabular"
+    metrics: tuple[str, ...] = ("auroc", "auprc", "brier", "ece", "sensitivity", "specificity")
+    primary_metric: str = "auroc"
+    deep_model: str = "mlp"
+    baselines: tuple[str, ...] = ("logistic_regression", "gradient_boosting")
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [spec.name for spec in self.features]
+
+    def load_xy(self) -> tuple[Dataset, pd.DataFrame, np.ndarray]:
+        """Load the dataset and return it with the feature frame and the 0/1 target."""
+        dataset = self.load()
+        frame = dataset.frame
+        missing = [c for c in [*self.feature_names, self.target] if c not in frame.columns]
+        if missing:
+            raise ValueError(f"task {self.name}: dataset {dataset.provenance.name} lacks "
+                             f"column(s) {missing}")
+        x = frame[self.feature_names].astype(float)
+        y = frame[self.target].to_numpy().astype(int)
+        return dataset, x, y
+
+    def make_split(self, y: np.ndarray, seed: int) -> Split:
+        indices = np.arange(len(y))
+        held_out = self.split.validation_fraction + self.split.test_fraction
+        train, rest = train_test_split(indices, test_size=held_out, stratify=y, random_state=seed)
+        validation, test = train_test_split(
+            rest, test_size=self.split.test_fraction / held_out, stratify=y[rest],
+            random_state=seed,
+        )
+        return Split(train=np.sort(train), validation=np.sort(validation), test=np.sort(test))
+
+    def summary(self) -> dict[str, object]:
+        return {"name": self.name, "area": self.area, "modality": self.modality,
+                "target": self.target, "primary_metric": self.primary_metric,
+                "description": self.description}
+
+
+_REGISTRY: dict[str, Task] = {}
+
+
+def register_task(task: Task) -> Task:
+    if task.name in _REGISTRY:
+        raise ValueError(f"a task named {task.name!r} is already registered")
+    _REGISTRY[task.name] = task
+    return task
+
+
+def get_task(name: str) -> Task:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise KeyError(f"unknown task {name!r}; registered tasks: {known}") from None
+
+
+def list_tasks() -> list[Task]:
+    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
+
+
+def task_names() -> Sequence[str]:
+    return sorted(_REGISTRY)

@@ -1,0 +1,322 @@
+"""One training run of a task: every compared model fitted, calibrated, evaluated, explained
+and audited on the same split, the candidate registered, and the record written to disk."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+
+from medora.data.bundled import DatasetProvenance
+from medora.evaluate.bootstrap import (
+    Estimate,
+    bootstrap_indices,
+    evaluate_binary,
+    paired_difference,
+)
+from medora.evaluate.calibration import PlattCalibrator, calibration_slope_intercept
+from medora.evaluate.decision_curve import decision_curve
+from medora.evaluate.fairness import SubgroupReport, subgroup_table
+from medora.evaluate.metrics import expected_calibration_error
+from medora.explain.attributions import Contribution, global_importance, top_contributions
+from medora.models import build_model
+from medora.models.calibrated import CalibratedModel
+from medora.registry.store import CARD_NAME, METRICS_NAME, ModelStore, ModelVersion
+from medora.tasks.base import Split, Task
+
+
+@dataclass
+class RunConfig:
+    """What to train and how; recorded with the run and the registered version."""
+
+    model: str | None = None
+    seed: int = 0
+    quick: bool = False
+    out_dir: Path | None = None
+    n_resamples: int | None = None
+    register: bool = True
+    progress: bool = True
+
+    @property
+    def resamples(self) -> int:
+        return self.n_resamples or (200 if self.quick else 1000)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "out_dir": str(self.out_dir) if self.out_dir else None,
+                "n_resamples": self.resamples}
+
+
+@dataclass
+class ModelResult:
+    """One compared model's fitted predictor and its test-set evidence."""
+
+    name: str
+    display_name: str
+    kind: str
+    explanation_method: str
+    predictor: CalibratedModel
+    metrics: dict[str, Estimate]
+    calibration: dict[str, float]
+    training_seconds: float
+    test_probability: np.ndarray
+    test_probability_uncalibrated: np.ndarray
+    importance: pd.Series
+    subgroups: dict[str, SubgroupReport] = field(default_factory=dict)
+
+
+@dataclass
+class PatientExplanation:
+    """An example test patient's calibrated risk and the features behind it."""
+
+    label: str
+    risk: float
+    lower: float
+    upper: float
+    outcome: int
+    contributions: list[Contribution]
+
+
+@dataclass
+class Run:
+    """The record of one training: config, data, split, every model's evidence, the verdict."""
+
+    run_id: str
+    task: Task
+    config: RunConfig
+    created_at: str
+    provenance: DatasetProvenance
+    data_fingerprint: str
+    split_sizes: dict[str, int]
+    prevalence: dict[str, float]
+    primary_model: str
+    results: dict[str, ModelResult]
+    comparisons: dict[str, Estimate]
+    verdict: str
+    y_test: np.ndarray
+    decision_curve: pd.DataFrame
+    examples: list[PatientExplanation]
+    out_dir: Path
+    environment: dict[str, str]
+    version: ModelVersion | None = None
+
+    @property
+    def primary(self) -> ModelResult:
+        return self.results[self.primary_model]
+
+    def metrics_document(self) -> dict[str, Any]:
+        """The content of metrics.json: every model's metrics with 95% CIs, and their
+        provenance."""
+        return {
+            "task": self.task.name,
+            "run_id": self.run_id,
+            "created_at": self.created_at,
+            "primary_model": self.primary_model,
+            "registered_version": self.version.version if self.version else None,
+            "data": {**self.provenance.to_dict(), "fingerprint": self.data_fingerprint},
+            "split": {"kind": "stratified random", "seed": self.config.seed,
+                      "sizes": self.split_sizes, "prevalence": self.prevalence},
+            "threshold": {"value": self.task.threshold.value,
+                          "source": self.task.threshold.source},
+            "confidence_intervals": f"95% percentile bootstrap, {self.config.resamples} "
+                                    "stratified resamples of the test set",
+            "models": {name: {metric: estimate.to_dict()
+                              for metric, estimate in result.metrics.items()}
+                       for name, result in self.results.items()},
+            "comparisons": {key: value.to_dict() for key, value in self.comparisons.items()},
+            "verdict": self.verdict,
+            "calibration": {name: result.calibration for name, result in self.results.items()},
+            "subgroups": {
+                attribute.name: {name: result.subgroups[attribute.name].to_dict()
+                                 for name, result in self.results.items()}
+                for attribute in self.task.sensitive_attributes
+            },
+            "importance": {name: result.importance.round(4).to_dict()
+                           for name, result in self.results.items()},
+            "training_seconds": {name: round(result.training_seconds, 2)
+                                 for name, result in self.results.items()},
+            "config": self.config.to_dict(),
+            "environment": self.environment,
+        }
+
+
+def data_fingerprint(x: pd.DataFrame, y: np.ndarray) -> str:
+    """SHA-256 of the exact inputs and labels a model was trained and tested on."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(x, index=True).to_numpy().tobytes())
+    digest.update(np.asarray(y, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def _environment() -> dict[str, str]:
+    packages = ("medora", "torch", "scikit-learn", "numpy", "pandas", "captum", "fairlearn")
+    versions = {}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {"python": platform.python_version(), **versions}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _fit_and_evaluate(task: Task, name: str, x: pd.DataFrame, y: np.ndarray, split: Split,
+                      groups: dict[str, pd.Series], indices: np.ndarray, config: RunConfig,
+                      checkpoint_root: Path) -> ModelResult:
+    started = time.perf_counter()
+    model = build_model(name, seed=config.seed, quick=config.quick, progress=config.progress,
+                        checkpoint_dir=checkpoint_root / name)
+    model.fit(x.iloc[split.train], y[split.train], x.iloc[split.validation], y[split.validation])
+    calibrator = PlattCalibrator().fit(
+        model.predict_proba(x.iloc[split.validation])[:, 1], y[split.validation],
+        seed=config.seed)
+    training_seconds = time.perf_counter() - started
+    predictor = CalibratedModel(model, calibrator)
+
+    x_test, y_test = x.iloc[split.test], y[split.test]
+    uncalibrated = model.predict_proba(x_test)[:, 1]
+    calibrated = calibrator.transform(uncalibrated)
+    threshold = task.threshold.value
+    metrics = evaluate_binary(y_test, calibrated, threshold, indices, metrics=list(task.metrics))
+    slope, intercept = calibration_slope_intercept(y_test, calibrated)
+    calibration = {
+        "method": "Platt scaling fitted on the validation split",
+        "ece_before": round(expected_calibration_error(y_test, uncalibrated), 4),
+        "ece_after": round(expected_calibration_error(y_test, calibrated), 4),
+        "slope": round(slope, 4), "intercept": round(intercept, 4),
+    }
+    subgroups = {attribute: subgroup_table(y_test, calibrated, series.iloc[split.test].to_numpy(),
+                                           threshold, indices, attribute=attribute)
+                 for attribute, series in groups.items()}
+    return ModelResult(
+        name=name, display_name=model.display_name, kind=model.kind,
+        explanation_method=model.explanation_method, predictor=predictor, metrics=metrics,
+        calibration=calibration, training_seconds=training_seconds,
+        test_probability=calibrated, test_probability_uncalibrated=uncalibrated,
+        importance=global_importance(model.explain(x_test)), subgroups=subgroups,
+    )
+
+
+def _verdict(task: Task, primary: ModelResult, results: dict[str, ModelResult],
+             comparisons: dict[str, Estimate]) -> str:
+    """One honest sentence: is the candidate as good as the strongest baseline?"""
+    metric = task.primary_metric
+    others = [r for r in results.values() if r.name != primary.name]
+    best = max(others, key=lambda r: r.metrics[metric].value)
+    difference = comparisons[f"{primary.name}_vs_{best.name}"]
+    if difference.ci_low > 0:
+        outcome = "better than"
+    elif difference.ci_high < 0:
+        outcome = "worse than"
+    else:
+        outcome = "not distinguishable from"
+    return (f"{primary.display_name} {metric.upper()} {primary.metrics[metric].value:.3f} is "
+            f"{outcome} the strongest comparator, {best.display_name} "
+            f"({best.metrics[metric].value:.3f}): difference {difference.value:+.3f}, 95% CI "
+            f"{difference.ci_low:+.3f} to {difference.ci_high:+.3f} (paired bootstrap).")
+
+
+def _examples(task: Task, result: ModelResult, x_test: pd.DataFrame,
+              y_test: np.ndarray) -> list[PatientExplanation]:
+    """The highest-, median- and lowest-risk test patients, explained."""
+    order = np.argsort(result.test_probability)
+    picks = {"highest risk": order[-1], "median risk": order[len(order) // 2],
+             "lowest risk": order[0]}
+    rows = x_test.iloc[list(picks.values())]
+    risk = result.predictor.predict_risk(rows)
+    attributions = result.predictor.explain(rows)
+    return [
+        PatientExplanation(label=label, risk=float(risk.risk[i]), lower=float(risk.lower[i]),
+                           upper=float(risk.upper[i]), outcome=int(y_test[position]),
+                           contributions=top_contributions(attributions.iloc[i], rows.iloc[i]))
+        for i, (label, position) in enumerate(picks.items())
+    ]
+
+
+def train_task(task: Task, config: RunConfig | None = None,
+               store: ModelStore | None = None) -> Run:
+    """Train, compare, calibrate, evaluate, explain, audit and register models for ``task``.
+
+    Writes ``report.html``, ``metrics.json`` and ``card.md`` into the run folder
+    (``runs/<task>/<run-id>/`` unless ``config.out_dir`` is given).
+    """
+    from medora.evaluate.report import write_report
+    from medora.registry.card import render_card
+
+    config = config or RunConfig()
+    console = Console(stderr=True, quiet=not config.progress)
+    primary_name = config.model or task.deep_model
+    names = [primary_name, *(n for n in (task.deep_model, *task.baselines) if n != primary_name)]
+    created_at = datetime.now(UTC)
+    run_id = f"{created_at:%Y%m%dT%H%M%SZ}-s{config.seed}-{uuid.uuid4().hex[:6]}"
+    out_dir = Path(config.out_dir) if config.out_dir else Path("runs") / task.name / run_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    console.print(f"[bold]{task.name}[/bold]: loading data")
+    dataset, x, y = task.load_xy()
+    split = task.make_split(y, config.seed)
+    groups = {a.name: a.groups(dataset.frame) for a in task.sensitive_attributes}
+    y_test = y[split.test]
+    indices = bootstrap_indices(y_test, config.resamples, seed=config.seed)
+    console.print(f"split (stratified, seed {config.seed}): {split.sizes()}")
+
+    results: dict[str, ModelResult] = {}
+    for name in names:
+        console.print(f"training and evaluating [bold]{name}[/bold]")
+        results[name] = _fit_and_evaluate(task, name, x, y, split, groups, indices, config,
+                                          out_dir / "checkpoints")
+    primary = results[primary_name]
+    comparisons = {
+        f"{primary_name}_vs_{other}": paired_difference(
+            task.primary_metric, y_test, primary.test_probability,
+            results[other].test_probability, task.threshold.value, indices)
+        for other in names[1:]
+    }
+    run = Run(
+        run_id=run_id, task=task, config=config, created_at=created_at.isoformat(
+            timespec="seconds"), provenance=dataset.provenance,
+        data_fingerprint=data_fingerprint(x, y), split_sizes=split.sizes(),
+        prevalence={part: round(float(y[idx].mean()), 4)
+                    for part, idx in (("train", split.train), ("validation", split.validation),
+                                      ("test", split.test))},
+        primary_model=primary_name, results=results, comparisons=comparisons,
+        verdict=_verdict(task, primary, results, comparisons), y_test=y_test,
+        decision_curve=decision_curve(y_test, {n: r.test_probability
+                                               for n, r in results.items()}),
+        examples=_examples(task, primary, x.iloc[split.test], y_test), out_dir=out_dir,
+        environment=_environment(),
+    )
+
+    def documents(record: ModelVersion | None) -> dict[str, str]:
+        run.version = record
+        return {CARD_NAME: render_card(run, record),
+                METRICS_NAME: json.dumps(run.metrics_document(), indent=2)}
+
+    if config.register:
+        (store or ModelStore()).register(
+            task.name, primary.predictor, model_name=primary_name, model_kind=primary.kind,
+            run_id=run_id, data_fingerprint=run.data_fingerprint,
+            metrics={m: e.to_dict() for m, e in primary.metrics.items()},
+            config=config.to_dict(), documents=documents,
+        )
+    for name, text in documents(run.version).items():
+        _write_atomic(out_dir / name, text)
+    write_report(run, out_dir / "report.html")
+    console.print(run.verdict)
+    console.print(f"report: {out_dir / 'report.html'}")
+    return run

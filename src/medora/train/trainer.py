@@ -1,0 +1,187 @@
+"""One training loop for every torch model in medora.
+
+The Trainer owns what every model needs and none should re-implement: mini-batches, early
+stopping on the validation loss, a checkpoint after every epoch, resumption after a crash that
+continues exactly where the crashed run stopped (weights, optimiser, early-stopping state, and
+the random number generators), deterministic seeds and a progress bar.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from medora.train.seed import seed_everything
+
+LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+EpochCallback = Callable[[int, dict[str, float]], None]
+CHECKPOINT_NAME = "last.pt"
+
+
+@dataclass
+class TrainerConfig:
+    """How to train; every field is recorded with the run."""
+
+    max_epochs: int = 200
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    patience: int = 20
+    min_delta: float = 1e-4
+    seed: int = 0
+    checkpoint_dir: Path | None = None
+    progress: bool = True
+    description: str = "training"
+
+    def __post_init__(self) -> None:
+        for name in ("max_epochs", "batch_size", "patience"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+
+
+@dataclass
+class TrainingHistory:
+    """What happened during training: per-epoch losses and where the best model was."""
+
+    train_loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    best_validation_loss: float = float("inf")
+    stopped_early: bool = False
+    resumed_from_epoch: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class Trainer:
+    """Fit a module by mini-batch gradient descent with early stopping and checkpoints."""
+
+    def __init__(self, config: TrainerConfig | None = None,
+                 callbacks: Sequence[EpochCallback] = ()) -> None:
+        self.config = config or TrainerConfig()
+        self.callbacks = list(callbacks)
+
+    def fit(self, module: nn.Module, loss_fn: LossFunction, train: TensorDataset,
+            validation: TensorDataset) -> TrainingHistory:
+        """Train ``module`` in place; on return it holds the weights of the best epoch."""
+        config = self.config
+        generator = seed_everything(config.seed)
+        optimizer = torch.optim.AdamW(module.parameters(), lr=config.learning_rate,
+                                      weight_decay=config.weight_decay)
+        history = TrainingHistory()
+        best_state = copy.deepcopy(module.state_dict())
+        start_epoch = 0
+        checkpoint = self._checkpoint_path()
+        if checkpoint is not None and checkpoint.exists():
+            state = torch.load(checkpoint, weights_only=False)
+            if state.get("fingerprint") != self._fingerprint(module):
+                raise ValueError(
+                    f"{checkpoint} was written by a different model or training configuration; "
+                    "delete it, or train into another output folder, to start afresh")
+            module.load_state_dict(state["module"])
+            optimizer.load_state_dict(state["optimizer"])
+            generator.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
+            history = TrainingHistory(**state["history"])
+            history.resumed_from_epoch = state["epoch"] + 1
+            best_state = state["best_module"]
+            start_epoch = state["epoch"] + 1
+
+        loader = DataLoader(train, batch_size=config.batch_size, shuffle=True,
+                            generator=generator)
+        epochs_without_improvement = start_epoch - 1 - history.best_epoch if start_epoch else 0
+        with self._progress() as progress:
+            task = progress.add_task(config.description, total=config.max_epochs,
+                                     completed=start_epoch, loss="")
+            for epoch in range(start_epoch, config.max_epochs):
+                if epochs_without_improvement >= config.patience:
+                    history.stopped_early = True
+                    break
+                train_loss = self._train_epoch(module, loss_fn, loader, optimizer)
+                validation_loss = self._evaluate(module, loss_fn, validation)
+                history.train_loss.append(train_loss)
+                history.validation_loss.append(validation_loss)
+                if validation_loss < history.best_validation_loss - config.min_delta:
+                    history.best_validation_loss = validation_loss
+                    history.best_epoch = epoch
+                    best_state = copy.deepcopy(module.state_dict())
+                    epochs_without_improvement = 0
+                else:
+                    epochs_without_improvement += 1
+                if checkpoint is not None:
+                    self._save_checkpoint(checkpoint, epoch, module, optimizer, generator,
+                                          history, best_state, self._fingerprint(module))
+                progress.update(task, advance=1,
+                                loss=f"train {train_loss:.4f} val {validation_loss:.4f}")
+                for callback in self.callbacks:
+                    callback(epoch, {"train_loss": train_loss,
+                                     "validation_loss": validation_loss})
+        module.load_state_dict(best_state)
+        module.eval()
+        return history
+
+    @staticmethod
+    def _train_epoch(module: nn.Module, loss_fn: LossFunction, loader: DataLoader,
+                     optimizer: torch.optim.Optimizer) -> float:
+        module.train()
+        total, count = 0.0, 0
+        for inputs, targets in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(module(inputs), targets)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(targets)
+            count += len(targets)
+        return total / count
+
+    @staticmethod
+    @torch.no_grad()
+    def _evaluate(module: nn.Module, loss_fn: LossFunction, data: TensorDataset) -> float:
+        module.eval()
+        inputs, targets = data.tensors
+        return float(loss_fn(module(inputs), targets))
+
+    def _fingerprint(self, module: nn.Module) -> str:
+        """What must match for a checkpoint to be resumable: architecture and hyper-parameters."""
+        settings = {k: v for k, v in asdict(self.config).items()
+                    if k not in {"checkpoint_dir", "progress", "description"}}
+        shapes = {name: tuple(p.shape) for name, p in module.state_dict().items()}
+        return f"{type(module).__qualname__}|{sorted(settings.items())}|{sorted(shapes.items())}"
+
+    def _checkpoint_path(self) -> Path | None:
+        if self.config.checkpoint_dir is None:
+            return None
+        directory = Path(self.config.checkpoint_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory / CHECKPOINT_NAME
+
+    @staticmethod
+    def _save_checkpoint(path: Path, epoch: int, module: nn.Module,
+                         optimizer: torch.optim.Optimizer, generator: torch.Generator,
+                         history: TrainingHistory, best_state: dict[str, torch.Tensor],
+                         fingerprint: str) -> None:
+        state = {"fingerprint": fingerprint, "epoch": epoch, "module": module.state_dict(),
+                 "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+                 "torch_rng": torch.get_rng_state(), "history": history.to_dict(),
+                 "best_module": best_state}
+        # Write then rename, so a crash mid-write never leaves a corrupt checkpoint behind.
+        temporary = path.with_suffix(".tmp")
+        torch.save(state, temporary)
+        os.replace(temporary, path)
+
+    def _progress(self) -> Progress:
+        return Progress(TextColumn("{task.description}"), BarColumn(),
+                        TextColumn("epoch {task.completed}/{task.total}"),
+                        TextColumn("{task.fields[loss]}"), TimeElapsedColumn(),
+                        disable=not self.config.progress, transient=True)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from medora.evaluate.bootstrap import Estimate
+from medora.evaluate.fairness import SUBGROUP_METRICS
 from medora.evaluate.metrics import BINARY_METRICS
 
 if TYPE_CHECKING:
@@ -15,11 +16,18 @@ if TYPE_CHECKING:
     from medora.train.run import Run
 
 
+METRIC_LABELS = {name: spec.label for name, spec in {**BINARY_METRICS, **SUBGROUP_METRICS}.items()}
+
+
 def format_estimate(estimate: Estimate, digits: int = 3) -> str:
-    """``0.722 (95% CI 0.681-0.760)``, or ``n/a`` when undefined."""
+    """``0.722 (0.681 to 0.760)``, or ``n/a`` when undefined.
+
+    "to" rather than a dash keeps intervals of differences readable: ``-0.008 (-0.022 to
+    0.006)``.
+    """
     if estimate.value != estimate.value:  # nan: undefined on this data
         return "n/a"
-    return (f"{estimate.value:.{digits}f} ({estimate.ci_low:.{digits}f}–"
+    return (f"{estimate.value:.{digits}f} ({estimate.ci_low:.{digits}f} to "
             f"{estimate.ci_high:.{digits}f})")
 
 
@@ -28,7 +36,7 @@ def template_environment(autoescape: bool) -> Environment:
                               autoescape=autoescape, undefined=StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True)
     environment.filters["estimate"] = format_estimate
-    environment.globals["metric_label"] = lambda name: BINARY_METRICS[name].label
+    environment.globals["metric_label"] = lambda name: METRIC_LABELS[name]
     return environment
 
 

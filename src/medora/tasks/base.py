@@ -28,12 +28,17 @@ class SensitiveAttribute:
     bin_labels: tuple[str, ...] = ()
 
     def groups(self, frame: pd.DataFrame) -> pd.Series:
+        """Each patient's group, as a categorical in the attribute's natural order."""
         values = frame[self.column]
         if self.bins:
-            banded = pd.cut(values, bins=list(self.bins), labels=list(self.bin_labels),
+            groups = pd.cut(values, bins=list(self.bins), labels=list(self.bin_labels),
                             right=False)
-            return banded.astype(str).rename(self.name)
-        return values.map(self.labels).fillna("unknown").astype(str).rename(self.name)
+            categories = list(self.bin_labels)
+        else:
+            groups = values.map(self.labels)
+            categories = list(dict.fromkeys(self.labels.values()))
+        groups = pd.Categorical(groups, categories=[*categories, "unknown"])
+        return pd.Series(groups, index=frame.index, name=self.name).fillna("unknown")
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,7 @@ def _fit_and_evaluate(task: Task, name: str, x: pd.DataFrame, y: np.ndarray, spl
         "ece_after": round(expected_calibration_error(y_test, calibrated), 4),
         "slope": round(slope, 4), "intercept": round(intercept, 4),
     }
-    subgroups = {attribute: subgroup_table(y_test, calibrated, series.iloc[split.test].to_numpy(),
+    subgroups = {attribute: subgroup_table(y_test, calibrated, series.iloc[split.test],
                                            threshold, indices, attribute=attribute)
                  for attribute, series in groups.items()}
     return ModelResult(

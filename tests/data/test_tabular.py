@@ -1,0 +1,100 @@
+"""Validation of user patient files: every bad-input case names the problem and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medora.data.tabular import InputValidationError, read_table, validate_features
+from medora.tasks import get_task
+
+FEATURES = get_task("cardio.framingham_chd").features
+
+
+def _valid_rows(n: int = 3) -> pd.DataFrame:
+    _, x, _ = get_task("cardio.framingham_chd").load_xy()
+    return x.dropna().head(n).astype(str)
+
+
+def _problems(frame: pd.DataFrame) -> str:
+    with pytest.raises(InputValidationError) as caught:
+        validate_features(frame, FEATURES, source="patients.csv")
+    return str(caught.value)
+
+
+def test_valid_rows_become_floats_in_feature_order() -> None:
+    frame = _valid_rows()
+    reordered = frame[list(reversed(frame.columns))]
+    values = validate_features(reordered, FEATURES)
+    assert list(values.columns) == [f.name for f in FEATURES]
+    assert values.dtypes.eq(np.float64).all()
+
+
+def test_patient_id_column_becomes_the_index() -> None:
+    frame = _valid_rows().assign(patient_id=["a", "b", "c"])
+    assert list(validate_features(frame, FEATURES).index) == ["a", "b", "c"]
+
+
+def test_missing_and_extra_columns_are_named() -> None:
+    frame = _valid_rows().drop(columns=["sysBP", "glucose"]).assign(shoe_size="42")
+    message = _problems(frame)
+    assert "missing column(s): sysBP, glucose" in message
+    assert "unexpected column(s): shoe_size" in message
+    assert "Expected columns: male, age" in message
+
+
+def test_non_numeric_values_name_column_and_file_line() -> None:
+    frame = _valid_rows()
+    frame.loc[1, "totChol"] = "high"
+    message = _problems(frame)
+    assert "column totChol: non-numeric value(s) 'high' on line(s) 3" in message
+
+
+def test_out_of_range_values_name_the_valid_range() -> None:
+    frame = _valid_rows()
+    frame.loc[0, "age"] = "-5"
+    frame.loc[2, "sysBP"] = "900"
+    message = _problems(frame)
+    assert "column age: value(s) -5 on line(s) 2 outside the valid range; expected 18 to 110 " \
+           "years" in message
+    assert "column sysBP: value(s) 900 on line(s) 4" in message
+    assert "2 problem(s)" in message
+
+
+def test_binary_columns_accept_only_zero_or_one() -> None:
+    frame = _valid_rows()
+    frame.loc[0, "male"] = "2"
+    assert "expected 0 or 1" in _problems(frame)
+
+
+def test_missing_required_value_is_reported_but_optional_is_allowed() -> None:
+    frame = _valid_rows()
+    frame.loc[0, "glucose"] = ""
+    assert np.isnan(validate_features(frame, FEATURES).iloc[0]["glucose"])
+    frame.loc[0, "age"] = "NA"
+    assert "column age: missing value on line(s) 2" in _problems(frame)
+
+
+def test_header_only_file_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text(",".join(f.name for f in FEATURES) + "\n")
+    with pytest.raises(InputValidationError, match="no patient rows"):
+        validate_features(read_table(path), FEATURES)
+
+
+def test_empty_and_absent_files_are_rejected(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InputValidationError, match="the file is empty"):
+        read_table(empty)
+    with pytest.raises(InputValidationError, match="file not found"):
+        read_table(tmp_path / "absent.csv")
+
+
+def test_long_lists_of_rows_are_abbreviated() -> None:
+    frame = pd.concat([_valid_rows(20)], ignore_index=True)
+    frame["sysBP"] = "900"
+    assert "and 12 more" in _problems(frame)

@@ -17,15 +17,17 @@ from medora.train.trainer import Trainer, TrainerConfig
 
 
 class TabularMLP(nn.Module):
-    """Feed-forward network: (Linear -> LayerNorm -> GELU -> Dropout) blocks, one logit out.
+    """Wide-and-deep network (Cheng et al. 2016): a linear path beside an MLP, summed logits.
 
-    Inputs arrive standardised by the preprocessor; LayerNorm keeps hidden activations on a
-    stable scale whatever the batch size (BatchNorm misbehaves on the small cohorts medicine
-    has).
+    Clinical risk is largely additive in its risk factors, which a linear path captures with
+    few parameters; the MLP blocks (Linear -> LayerNorm -> GELU -> Dropout) only have to learn
+    what the linear path cannot. Inputs arrive standardised by the preprocessor; LayerNorm
+    keeps hidden activations on a stable scale whatever the batch size (BatchNorm misbehaves
+    on the small cohorts medicine has).
     """
 
     def __init__(self, n_inputs: int, hidden_sizes: tuple[int, ...] = (64, 32),
-                 dropout: float = 0.2) -> None:
+                 dropout: float = 0.2, linear_path: bool = True) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         width = n_inputs
@@ -35,9 +37,13 @@ class TabularMLP(nn.Module):
             width = hidden
         layers.append(nn.Linear(width, 1))
         self.network = nn.Sequential(*layers)
+        self.linear = nn.Linear(n_inputs, 1) if linear_path else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.network(x).squeeze(-1)
+        logit = self.network(x)
+        if self.linear is not None:
+            logit = logit + self.linear(x)
+        return logit.squeeze(-1)
 
 
 class MeanLogit(nn.Module):
@@ -52,7 +58,7 @@ class MeanLogit(nn.Module):
 
 
 class MLPClassifier(Model):
-    """A deep ensemble of tabular MLPs (Lakshminarayanan et al. 2017).
+    """A deep ensemble (Lakshminarayanan et al. 2017) of wide-and-deep tabular MLPs.
 
     Each member starts from its own seed and is trained by the shared Trainer with early
     stopping on validation log-loss. Predictions average the members' logits. Explained by
@@ -61,7 +67,7 @@ class MLPClassifier(Model):
 
     name: ClassVar[str] = "mlp"
     kind: ClassVar[ModelKind] = "deep"
-    display_name: ClassVar[str] = "MLP deep ensemble"
+    display_name: ClassVar[str] = "Wide-and-deep MLP ensemble"
     explanation_method: ClassVar[str] = "integrated gradients from the average patient (captum)"
 
     def __init__(self, hidden_sizes: tuple[int, ...] = (64, 32), dropout: float = 0.2,

@@ -3,7 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO_TASKS := cardio.framingham_chd cardio.heart_failure_death oncology.wdbc_malignancy
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: install demo test test-all bench lint clean
 
@@ -17,9 +18,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Train and approve the demo models (once), create the demo users (passwords printed once),
+# then serve on the embedded SQLite database until Ctrl-C.
 demo: $(STAMP)
-	@for task in $(DEMO_TASKS); do $(BIN)/medora train $$task || exit 1; done
+	$(BIN)/medora demo
 	$(BIN)/medora models
+	@echo "serving on http://$(HOST):$(PORT)  (API docs: /docs)"
+	$(BIN)/medora serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -30,6 +35,7 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/clinical_risk.py
+	$(BIN)/python benchmarks/service_load.py $${MEDORA_BENCH_POSTGRES_URL:+--postgres-url $$MEDORA_BENCH_POSTGRES_URL}
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

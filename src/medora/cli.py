@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from medora.data.tabular import InputValidationError, read_table
+from medora.serve.cli import db_app, demo_command, serve_command, users_app
 from medora.tasks import get_task, list_tasks
 
 app = typer.Typer(help="medora: trustworthy deep learning for healthcare.",
@@ -109,7 +110,7 @@ def models_command(task: Annotated[str | None, typer.Argument(help="Only this ta
         return
     table = Table(title=f"model registry ({store.root})")
     for column in ("task", "version", "model", "status", "AUROC (95% CI)", "created", "run"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for record in records:
         auroc = record.metrics.get("auroc", {})
         ci = auroc.get("ci") or [float("nan"), float("nan")]
@@ -176,6 +177,11 @@ def card_command(task: TaskArgument, version: VersionOption = None) -> None:
         raise _fail(str(error.args[0])) from None
     sys.stdout.write(store.card(record))
 
+
+app.command("serve")(serve_command)
+app.command("demo")(demo_command)
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
 
 if __name__ == "__main__":
     app()

@@ -98,3 +98,18 @@ def test_long_lists_of_rows_are_abbreviated() -> None:
     frame = pd.concat([_valid_rows(20)], ignore_index=True)
     frame["sysBP"] = "900"
     assert "and 12 more" in _problems(frame)
+
+
+def test_infinite_values_are_not_numbers() -> None:
+    frame = _valid_rows()
+    frame.loc[0, "glucose"] = "inf"
+    assert "column glucose: non-numeric value(s) 'inf' on line(s) 2" in _problems(frame)
+
+
+def test_a_single_record_is_described_without_file_lines() -> None:
+    frame = _valid_rows(1)
+    frame.loc[0, "age"] = "-5"
+    with pytest.raises(InputValidationError) as caught:
+        validate_features(frame, FEATURES, source="inputs", file_lines=False)
+    assert "column age: value(s) -5 outside the valid range; expected 18 to 110 years" in str(
+        caught.value)

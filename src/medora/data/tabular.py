@@ -72,25 +72,31 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _rows(mask: pd.Series) -> str:
-    """File line numbers (header is line 1) of the flagged rows, abbreviated past MAX_LISTED."""
+def _where(mask: pd.Series, file_lines: bool) -> str:
+    """" on line(s) 2, 5" for a file (header is line 1, abbreviated past MAX_LISTED), nothing
+    for a single record such as a JSON request."""
+    if not file_lines:
+        return ""
     lines = [str(int(index) + 2) for index in np.flatnonzero(mask.to_numpy())]
     shown = ", ".join(lines[:MAX_LISTED])
-    return shown if len(lines) <= MAX_LISTED else f"{shown} and {len(lines) - MAX_LISTED} more"
+    extra = f" and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""
+    return f" on line(s) {shown}{extra}"
 
 
 _MISSING_TOKENS = {"", "na", "nan", "null", "none", "?"}
 
 
 def validate_features(
-    frame: pd.DataFrame, features: Sequence[FeatureSpec], source: str = "input"
+    frame: pd.DataFrame, features: Sequence[FeatureSpec], source: str = "input",
+    file_lines: bool = True,
 ) -> pd.DataFrame:
     """Check a raw table against the feature specs and return the numeric model input.
 
     Returns a float frame with exactly the feature columns in spec order (NaN where missing) and,
     if present, the ``patient_id`` column as the index. Raises :class:`InputValidationError`
-    listing every missing or unexpected column, non-numeric cell, value outside its valid range,
-    missing required value, or an empty table.
+    listing every missing or unexpected column, non-numeric or non-finite cell, value outside
+    its valid range, missing required value, or an empty table. ``file_lines`` names the file
+    lines of the problems; turn it off for a record that did not come from a file.
     """
     expected = [spec.name for spec in features]
     problems: list[str] = []
@@ -113,14 +119,17 @@ def validate_features(
         text = raw.astype(str).str.strip() if raw.dtype == object else raw
         is_missing = text.isna() | text.astype(str).str.lower().isin(_MISSING_TOKENS)
         numeric = pd.to_numeric(text.where(~is_missing), errors="coerce")
-        non_numeric = numeric.isna() & ~is_missing
+        # "inf" parses as a number but is no measurement: treat it as non-numeric.
+        non_numeric = (numeric.isna() | np.isinf(numeric)) & ~is_missing
+        numeric = numeric.where(~non_numeric)
         if non_numeric.any():
             examples = ", ".join(repr(v) for v in raw[non_numeric].unique()[:3])
-            problems.append(f"column {spec.name}: non-numeric value(s) {examples} on line(s) "
-                            f"{_rows(non_numeric)}; expected a number ({spec.expected})")
+            problems.append(f"column {spec.name}: non-numeric value(s) {examples}"
+                            f"{_where(non_numeric, file_lines)}; expected a number "
+                            f"({spec.expected})")
         if spec.required and is_missing.any():
-            problems.append(f"column {spec.name}: missing value on line(s) {_rows(is_missing)}; "
-                            f"{spec.description} is required ({spec.expected})")
+            problems.append(f"column {spec.name}: missing value{_where(is_missing, file_lines)};"
+                            f" {spec.description} is required ({spec.expected})")
         low, high = spec.valid_range
         if spec.kind == "binary":
             invalid = numeric.notna() & ~numeric.isin([0, 1])
@@ -128,8 +137,9 @@ def validate_features(
             invalid = numeric.notna() & ((numeric < low) | (numeric > high))
         if invalid.any():
             examples = ", ".join(f"{v:g}" for v in numeric[invalid].unique()[:3])
-            problems.append(f"column {spec.name}: value(s) {examples} on line(s) "
-                            f"{_rows(invalid)} outside the valid range; expected {spec.expected}")
+            problems.append(f"column {spec.name}: value(s) {examples}"
+                            f"{_where(invalid, file_lines)} outside the valid range; expected "
+                            f"{spec.expected}")
         values[spec.name] = numeric.astype(float)
     if problems:
         raise InputValidationError(source, problems)

@@ -1,0 +1,91 @@
+"""The FastAPI application: routes, error answers, middleware, and what happens at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from medora import __version__
+from medora.data.tabular import InputValidationError
+from medora.registry.store import ModelStore
+from medora.serve import lifecycle, migrate
+from medora.serve.db import Database
+from medora.serve.docs import mount_offline_docs
+from medora.serve.errors import ServiceError
+from medora.serve.limits import BodySizeLimit
+from medora.serve.observability import Metrics, RequestObserver
+from medora.serve.routes import audit, auth, models, predictions, reviews, system
+from medora.serve.scoring import ModelCache
+from medora.serve.settings import ServiceSettings
+from medora.serve.state import ServiceState
+
+DESCRIPTION = """
+Calibrated, explained predictions from approved models, reviewed by clinicians, every action in
+a tamper-evident audit log.
+
+Log in with `POST /auth/token` (user name and password) and send the token as
+`Authorization: Bearer <token>`, or send an API key in `X-API-Key`. Roles: **admin** (everything),
+**data_scientist** (model management, predictions), **clinician** (predictions, worklist,
+reviews, model cards), **auditor** (audit log, model list and cards).
+"""
+
+
+async def _service_error(_: Request, error: ServiceError) -> JSONResponse:
+    return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+
+async def _invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's validation errors without the rejected values echoed back: they may be
+    patient data, and may not even be JSON (NaN)."""
+    errors = [{key: value for key, value in item.items() if key != "input"}
+              for item in error.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)},
+                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+async def _invalid_inputs(_: Request, error: InputValidationError) -> JSONResponse:
+    """Every problem with the patient's inputs, in FastAPI's validation-error shape."""
+    return JSONResponse({"detail": [{"type": "invalid_input", "loc": ["body", "inputs"],
+                                     "msg": problem} for problem in error.problems]},
+                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The service, configured by ``settings`` (default: from the environment).
+
+    Start-up migrates the database to the newest schema and registers model versions found in
+    the registry; shutdown closes the database connections.
+    """
+    settings = settings or ServiceSettings()
+    metrics = Metrics.create()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url)
+        try:
+            migrate.upgrade(database)
+            store = ModelStore(settings.registry_root)
+            lifecycle.sync_registry(database, store)
+            app.state.service = ServiceState(settings=settings, database=database, store=store,
+                                             models=ModelCache(store), metrics=metrics)
+            yield
+        finally:
+            database.dispose()
+
+    app = FastAPI(title="medora", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    mount_offline_docs(app)
+    for module in (auth, models, predictions, reviews, audit, system):
+        app.include_router(module.router)
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(InputValidationError, _invalid_inputs)
+    # The last added middleware runs first: the observer sees every request, 413s included.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestObserver, metrics=metrics)
+    return app

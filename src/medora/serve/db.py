@@ -1,0 +1,288 @@
+"""The service's database: typed tables, the engine factory and explicit transactions.
+
+SQLite (WAL) by default, PostgreSQL by URL. Every write happens in :meth:`Database.write`, which
+commits before the route returns, so anything the API acknowledged survives a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Double,
+    Engine,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    make_url,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from medora.registry.store import VersionStatus
+
+Role = Literal["admin", "data_scientist", "clinician", "auditor"]
+ReviewStatus = Literal["pending", "accepted", "overridden", "escalated"]
+ReviewAction = Literal["accept", "override", "escalate"]
+ROLES: tuple[Role, ...] = get_args(Role)
+VERSION_STATUSES: tuple[VersionStatus, ...] = get_args(VersionStatus)
+REVIEW_STATUSES: tuple[ReviewStatus, ...] = get_args(ReviewStatus)
+REVIEW_ACTIONS: tuple[ReviewAction, ...] = get_args(ReviewAction)
+
+NAME_LENGTH = 64  # user names, and the actor columns that record them
+TASK_LENGTH = 128
+SHA256_LENGTH = 64
+
+# Named constraints, so migrations can refer to them identically on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out on every backend.
+
+    SQLite keeps no zone, so values come back naive; they are UTC by construction. The audit hash
+    covers the timestamp, so it must read back exactly as it was written.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; the service stores aware UTC times only")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this class attribute)
+        datetime: UTCDateTime(),
+        float: Double(),
+        dict[str, Any]: JSON(),
+        list[dict[str, Any]]: JSON(),
+    }
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    role: Mapped[Role] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """A machine client's key: only its SHA-256 (the key has 256 random bits, so a fast hash
+    cannot be brute-forced) and a short prefix that tells an admin which key it is."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_sha256: Mapped[str] = mapped_column(String(SHA256_LENGTH), unique=True)
+    created_at: Mapped[datetime]
+
+
+class ModelVersionRow(Base):
+    """A registry version as the service sees it; the database is the source of truth for its
+    status, mirrored to the registry's version.json."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (CheckConstraint(_one_of("status", VERSION_STATUSES), name="status"),)
+
+    task: Mapped[str] = mapped_column(String(TASK_LENGTH), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    model_name: Mapped[str] = mapped_column(String(64))
+    status: Mapped[VersionStatus] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_by: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    status_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    metrics: Mapped[dict[str, Any]]
+    artifact_sha256: Mapped[str] = mapped_column(String(SHA256_LENGTH))
+    registered_at: Mapped[datetime]
+
+    @property
+    def label(self) -> str:
+        return f"{self.task} v{self.version}"
+
+
+class Prediction(Base):
+    """One served prediction: what went in (validated), what came out, and its review state."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (
+        ForeignKeyConstraint(["task", "model_version"],
+                             ["model_versions.task", "model_versions.version"]),
+        CheckConstraint(_one_of("review_status", REVIEW_STATUSES), name="review_status"),
+        Index("ix_predictions_worklist", "review_status", "risk"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    task: Mapped[str] = mapped_column(String(TASK_LENGTH))
+    model_version: Mapped[int]
+    patient_id: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    inputs: Mapped[dict[str, Any]]
+    input_fingerprint: Mapped[str] = mapped_column(String(SHA256_LENGTH))
+    risk: Mapped[float]
+    risk_lower: Mapped[float]
+    risk_upper: Mapped[float]
+    threshold: Mapped[float]
+    threshold_source: Mapped[str] = mapped_column(Text)
+    flagged: Mapped[bool]
+    explanation: Mapped[list[dict[str, Any]]]
+    review_status: Mapped[ReviewStatus] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    created_at: Mapped[datetime]
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    __table_args__ = (CheckConstraint(_one_of("action", REVIEW_ACTIONS), name="action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prediction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("predictions.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    action: Mapped[ReviewAction] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    clinician_value: Mapped[float | None]
+    created_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """One link of the hash chain (see :mod:`medora.serve.audit`). The sequence is the primary
+    key and each predecessor hash is unique, so two appends can never fork the chain."""
+
+    __tablename__ = "audit_events"
+
+    sequence: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(256))
+    details: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(SHA256_LENGTH), unique=True)
+    hash: Mapped[str] = mapped_column(String(SHA256_LENGTH), unique=True)
+
+
+def create_database_engine(url: str) -> Engine:
+    """An engine for ``url``: SQLite file (WAL) or PostgreSQL through psycopg 3.
+
+    Statement parameters are hidden from error messages because they carry patient inputs and
+    error messages end up in logs.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in {"postgres", "postgresql"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database in {None, "", ":memory:"}:
+            raise ValueError("an in-memory SQLite database loses every prediction and review "
+                             "when the service stops; give a file, e.g. sqlite:///medora.db")
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)  # patient data: owner only (SQLite gives its WAL the same mode)
+    elif backend != "postgresql":
+        raise ValueError(f"unsupported database {backend!r}; use sqlite:///PATH or "
+                         "postgresql://USER@HOST/NAME")
+    engine = create_engine(parsed, hide_parameters=True, pool_pre_ping=backend == "postgresql")
+    # At DEBUG, SQLAlchemy logs the rows queries return: patient data. Keep it quiet whatever
+    # level the root logger is set to.
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    if backend == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+_WRITE_OPTION = "medora_write"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, enforced foreign keys, a busy timeout, and transactions the service controls.
+
+    pysqlite's own implicit transactions are turned off so that a write transaction can begin
+    with ``BEGIN IMMEDIATE``: it takes the write lock before its first read, so read-then-write
+    code (the audit chain, review state) never works from a stale snapshot.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # a commit is on disk, not only in the OS
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """The engine and the two kinds of transaction the service uses."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_database_engine(url)
+        self.writer = self.engine.execution_options(**{_WRITE_OPTION: True})
+        self._reader = self.engine.execution_options(postgresql_readonly=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A read-write transaction, committed when the block exits and rolled back on error."""
+        with Session(self.writer, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction (enforced by PostgreSQL; SQLite readers never block)."""
+        with Session(self._reader, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

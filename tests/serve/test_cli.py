@@ -1,0 +1,71 @@
+"""`medora users add|key`, `medora db upgrade` and `medora serve --help`."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from medora.cli import app
+from medora.serve import accounts
+from medora.serve.db import Database, User
+
+runner = CliRunner()
+
+
+def test_users_add_generates_and_prints_a_password(database_url: str, database: Database) -> None:
+    result = runner.invoke(app, ["users", "add", "alice", "--role", "clinician", "--db",
+                                 database_url])
+    assert result.exit_code == 0, result.output
+    password = re.search(r"password \(shown once\): (\S+)", result.output)[1]
+    assert len(password) >= 20
+    with database.read() as session:
+        assert accounts.authenticate(session, "alice", password).role == "clinician"
+        assert accounts.authenticate(session, "alice", "wrong password!") is None
+
+
+def test_users_add_reads_a_password_from_stdin(database_url: str, database: Database) -> None:
+    result = runner.invoke(app, ["users", "add", "bob", "--role", "auditor", "--db",
+                                 database_url, "--password-stdin"],
+                           input="a long enough passphrase\n")
+    assert result.exit_code == 0, result.output
+    assert "passphrase" not in result.output
+    with database.read() as session:
+        assert accounts.authenticate(session, "bob", "a long enough passphrase") is not None
+
+
+def test_users_add_refuses_bad_input(database_url: str, database: Database) -> None:
+    add = ["users", "add", "--db", database_url]
+    for arguments, stdin, message in [
+        (["carol", "--role", "nurse"], None, "unknown role 'nurse'"),
+        (["Carol Smith", "--role", "admin"], None, "invalid user name"),
+        (["carol", "--role", "admin", "--password-stdin"], "short\n", "at least 12"),
+    ]:
+        result = runner.invoke(app, [*add, *arguments], input=stdin)
+        assert result.exit_code == 2 and message in result.output, result.output
+    assert runner.invoke(app, [*add, "carol", "--role", "admin"]).exit_code == 0
+    result = runner.invoke(app, [*add, "carol", "--role", "admin"])
+    assert result.exit_code == 2 and "already exists" in result.output
+    with database.read() as session:
+        assert session.scalars(select(User.name)).all() == ["carol"]
+
+
+def test_users_key_prints_a_key_once(database_url: str, database: Database) -> None:
+    assert runner.invoke(app, ["users", "add", "robot", "--role", "data_scientist", "--db",
+                               database_url]).exit_code == 0
+    result = runner.invoke(app, ["users", "key", "robot", "--db", database_url])
+    assert result.exit_code == 0, result.output
+    key = re.search(r"(mdr_\S+)", result.output)[1]
+    with database.read() as session:
+        assert accounts.user_for_api_key(session, key).name == "robot"
+    result = runner.invoke(app, ["users", "key", "nobody", "--db", database_url])
+    assert result.exit_code == 2 and "no user named 'nobody'" in result.output
+
+
+def test_db_upgrade_and_serve_help(database_url: str) -> None:
+    result = runner.invoke(app, ["db", "upgrade", "--db", database_url])
+    assert result.exit_code == 0 and "up to date" in result.output
+    result = runner.invoke(app, ["serve", "--help"])
+    assert result.exit_code == 0
+    assert all(option in result.output for option in ("--db", "--host", "--port"))

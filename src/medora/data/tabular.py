@@ -72,12 +72,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _where(mask: pd.Series, file_lines: bool) -> str:
+def _where(rows: np.ndarray, file_lines: bool) -> str:
     """" on line(s) 2, 5" for a file (header is line 1, abbreviated past MAX_LISTED), nothing
     for a single record such as a JSON request."""
     if not file_lines:
         return ""
-    lines = [str(int(index) + 2) for index in np.flatnonzero(mask.to_numpy())]
+    lines = [str(int(index) + 2) for index in np.flatnonzero(rows)]
     shown = ", ".join(lines[:MAX_LISTED])
     extra = f" and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""
     return f" on line(s) {shown}{extra}"
@@ -113,36 +113,41 @@ def validate_features(
     if problems:
         raise InputValidationError(source, problems)
 
-    values = pd.DataFrame(index=frame.index)
-    for spec in features:
-        raw = frame[spec.name]
-        text = raw.astype(str).str.strip() if raw.dtype == object else raw
-        is_missing = text.isna() | text.astype(str).str.lower().isin(_MISSING_TOKENS)
-        numeric = pd.to_numeric(text.where(~is_missing), errors="coerce")
-        # "inf" parses as a number but is no measurement: treat it as non-numeric.
-        non_numeric = (numeric.isna() | np.isinf(numeric)) & ~is_missing
-        numeric = numeric.where(~non_numeric)
-        if non_numeric.any():
-            examples = ", ".join(repr(v) for v in raw[non_numeric].unique()[:3])
+    # Every check runs on whole (rows x features) arrays at once: a service validates one
+    # patient per request, where per-column pandas calls would cost more than the model.
+    raw = frame[expected].to_numpy(dtype=object)
+    text = np.char.strip(raw.astype(str))
+    is_missing = pd.isna(raw) | np.isin(np.char.lower(text), list(_MISSING_TOKENS))
+    parsed = pd.to_numeric(pd.Series(np.where(is_missing, "nan", text).ravel()),
+                           errors="coerce").to_numpy(dtype=float).reshape(raw.shape)
+    # "inf" parses as a number but is no measurement: treat it as non-numeric.
+    non_numeric = ~np.isfinite(parsed) & ~is_missing
+    numeric = np.where(non_numeric, np.nan, parsed)
+    low = np.array([spec.valid_range[0] for spec in features])
+    high = np.array([spec.valid_range[1] for spec in features])
+    binary = np.array([spec.kind == "binary" for spec in features])
+    with np.errstate(invalid="ignore"):
+        invalid = np.where(binary, ~np.isin(numeric, [0.0, 1.0]),
+                           (numeric < low) | (numeric > high)) & ~np.isnan(numeric)
+    required_missing = is_missing & np.array([spec.required for spec in features])
+    for column, spec in enumerate(features):
+        if non_numeric[:, column].any():
+            rows = non_numeric[:, column]
+            examples = ", ".join(repr(v) for v in pd.unique(raw[rows, column])[:3])
             problems.append(f"column {spec.name}: non-numeric value(s) {examples}"
-                            f"{_where(non_numeric, file_lines)}; expected a number "
-                            f"({spec.expected})")
-        if spec.required and is_missing.any():
-            problems.append(f"column {spec.name}: missing value{_where(is_missing, file_lines)};"
-                            f" {spec.description} is required ({spec.expected})")
-        low, high = spec.valid_range
-        if spec.kind == "binary":
-            invalid = numeric.notna() & ~numeric.isin([0, 1])
-        else:
-            invalid = numeric.notna() & ((numeric < low) | (numeric > high))
-        if invalid.any():
-            examples = ", ".join(f"{v:g}" for v in numeric[invalid].unique()[:3])
+                            f"{_where(rows, file_lines)}; expected a number ({spec.expected})")
+        if required_missing[:, column].any():
+            problems.append(f"column {spec.name}: missing value"
+                            f"{_where(required_missing[:, column], file_lines)}; "
+                            f"{spec.description} is required ({spec.expected})")
+        if invalid[:, column].any():
+            rows = invalid[:, column]
+            examples = ", ".join(f"{v:g}" for v in pd.unique(numeric[rows, column])[:3])
             problems.append(f"column {spec.name}: value(s) {examples}"
-                            f"{_where(invalid, file_lines)} outside the valid range; expected "
+                            f"{_where(rows, file_lines)} outside the valid range; expected "
                             f"{spec.expected}")
-        values[spec.name] = numeric.astype(float)
     if problems:
         raise InputValidationError(source, problems)
-    if ID_COLUMN in frame.columns:
-        values.index = pd.Index(frame[ID_COLUMN].astype(str), name=ID_COLUMN)
-    return values
+    index = (pd.Index(frame[ID_COLUMN].astype(str), name=ID_COLUMN)
+             if ID_COLUMN in frame.columns else frame.index)
+    return pd.DataFrame(numeric, index=index, columns=expected)

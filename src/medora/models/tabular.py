@@ -120,6 +120,8 @@ class MLPClassifier(Model):
         from captum.attr import IntegratedGradients
 
         inputs = torch.from_numpy(x).requires_grad_(True)
+        # captum's default Gauss-Legendre quadrature: on this smooth network 32 nodes agree
+        # with 256 to float precision, at half the cost of 64 (explanations are per request).
         attributions = IntegratedGradients(self.network_).attribute(
-            inputs, baselines=torch.zeros_like(inputs), n_steps=64)
+            inputs, baselines=torch.zeros_like(inputs), n_steps=32)
         return attributions.detach().numpy().astype(float)

@@ -86,3 +86,11 @@ def test_binary_target_is_required(framingham_sample) -> None:
 def test_unknown_model_name_lists_available() -> None:
     with pytest.raises(KeyError, match="logistic_regression"):
         build_model("svm")
+
+
+def test_missing_indicators_stay_binary_so_rare_missingness_cannot_explode() -> None:
+    train = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0] * 250, "b": [5.0] * 999 + [np.nan]})
+    preprocessor = TabularPreprocessor().fit(train)
+    out = preprocessor.transform(pd.DataFrame({"a": [2.5], "b": [np.nan]}))
+    assert out[0, 2] == 1.0  # the indicator of b, missing once in 1,000
+    assert abs(out[0, 0]) < 0.5

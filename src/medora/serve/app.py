@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from medora import __version__
 from medora.data.tabular import InputValidationError
 from medora.registry.store import ModelStore
-from medora.serve import lifecycle, migrate
+from medora.serve import lifecycle, migrate, web
 from medora.serve.db import Database
 from medora.serve.docs import mount_offline_docs
 from medora.serve.errors import ServiceError
@@ -82,6 +82,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     mount_offline_docs(app)
     for module in (auth, models, predictions, reviews, audit, system):
         app.include_router(module.router)
+    web.install(app)  # the web pages, outside the OpenAPI schema
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(InputValidationError, _invalid_inputs)

@@ -1,0 +1,215 @@
+"""The clinician's pages: the worklist with its new-prediction form, and the patient view with
+the prediction, its explanation, its review history and the review form."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
+
+from medora.data.tabular import InputValidationError
+from medora.serve import lifecycle, scoring, worklist
+from medora.serve.errors import ConflictError, ServiceError
+from medora.serve.schemas import (
+    OverrideReview,
+    PatientId,
+    PredictionInfo,
+    ReviewInfo,
+    ReviewRequest,
+)
+from medora.serve.state import ServiceState, State
+from medora.serve.web.charts import contribution_chart, risk_bar
+from medora.serve.web.forms import field_errors
+from medora.serve.web.pages import page_router, render
+from medora.serve.web.session import (
+    PREDICTORS,
+    REVIEWERS,
+    SubmittedForm,
+    WebSession,
+    allow,
+    form_for,
+)
+from medora.tasks import Task, get_task, list_tasks
+
+router = page_router()
+ReviewerPage = Annotated[WebSession, Depends(allow(*REVIEWERS))]
+ReviewerForm = Annotated[SubmittedForm, Depends(form_for(*REVIEWERS))]
+PredictorPage = Annotated[WebSession, Depends(allow(*PREDICTORS))]
+WorklistStatus = Literal["pending", "escalated"]
+WORKLIST_LIMIT = 200
+INPUT_PREFIX = "input:"  # keeps a task's input names apart from the form's own fields
+_patient_ids = TypeAdapter(PatientId)
+_reviews = TypeAdapter(ReviewRequest)
+PATIENT_ID_RULE = ("use 1 to 64 letters, digits, '.', '_', ':', '/' or '-', starting with a "
+                   "letter or digit")
+CLINICIAN_VALUE_RULE = "enter your own estimate of the risk, a number from 0 to 100 (%)"
+ACTION_RULE = "choose what to do with the prediction"
+
+
+def prediction_path(prediction_id: uuid.UUID) -> str:
+    return f"/predictions/{prediction_id}/view"
+
+
+@dataclass
+class PredictionForm:
+    """The new-prediction form as sent, with its problems."""
+
+    task: Task | None
+    patient_id: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _predictable_tasks(state: ServiceState) -> list[Task]:
+    """The registered tasks with at least one model version in the service."""
+    with state.database.read() as session:
+        served = {row.task for row in lifecycle.all_versions(session)}
+    return [task for task in list_tasks() if task.name in served]
+
+
+def _worklist_page(request: Request, session: WebSession, state: ServiceState,
+                   review_status: WorklistStatus, form: PredictionForm, tasks: list[Task],
+                   status_code: int = 200) -> HTMLResponse:
+    with state.database.read() as db:
+        predictions = worklist.worklist(db, review_status, None, WORKLIST_LIMIT)
+    return render(request, "worklist.html", session, status_code=status_code,
+                  predictions=[PredictionInfo.model_validate(p) for p in predictions],
+                  review_status=review_status, form=form, tasks=tasks,
+                  prediction_path=prediction_path, limit=WORKLIST_LIMIT)
+
+
+@router.get("/worklist")
+def worklist_page(
+    request: Request, session: ReviewerPage, state: State,
+    review_status: Annotated[WorklistStatus, Query(alias="status")] = "pending",
+    task: Annotated[str | None, Query(max_length=128)] = None,
+) -> HTMLResponse:
+    """Predictions awaiting review, highest risk first, and the form for a new one for the
+    chosen task (the first one with a model by default)."""
+    tasks = _predictable_tasks(state)
+    chosen = next((t for t in tasks if t.name == task), tasks[0] if tasks else None)
+    return _worklist_page(request, session, state, review_status, PredictionForm(chosen), tasks)
+
+
+def _attribute(sent: PredictionForm, task: Task, problems: list[str]) -> None:
+    """Put each of the scorer's problems beside its input ("column age: ..."); the others
+    (no approved model, ...) above the form."""
+    for problem in problems:
+        spec = next((s for s in task.features if problem.startswith(f"column {s.name}: ")), None)
+        if spec is None:
+            sent.problems.append(problem)
+        else:
+            sent.errors[spec.name] = problem.removeprefix(f"column {spec.name}: ")
+
+
+@router.post("/worklist/predict")
+def new_prediction(request: Request, form: ReviewerForm, state: State) -> Response:
+    """Score one patient with the chosen task's serving model, as POST /predict/{task} does,
+    and show the new prediction."""
+    tasks = _predictable_tasks(state)
+    task = next((t for t in tasks if t.name == form.text("task")), None)
+    sent = PredictionForm(task, form.text("patient_id"))
+    if task is None:
+        sent.errors["task"] = "choose one of the tasks listed"
+        return _worklist_page(request, form.session, state, "pending", sent, tasks, 422)
+    sent.values = {spec.name: form.text(INPUT_PREFIX + spec.name) for spec in task.features}
+    try:
+        patient_id = _patient_ids.validate_python(sent.patient_id)
+        prediction = scoring.predict(state.database, state.models, task, patient_id,
+                                     {name: value or None for name, value in sent.values.items()},
+                                     form.session.user.name)
+    except ValidationError:
+        sent.errors["patient_id"] = PATIENT_ID_RULE
+        status_code = 422
+    except InputValidationError as error:
+        _attribute(sent, task, error.problems)
+        status_code = 422
+    except ServiceError as error:  # no approved version, stopped, ...
+        sent.problems.append(error.detail)
+        status_code = error.status_code
+    else:
+        state.metrics.predictions.labels(task.name).inc()
+        return RedirectResponse(prediction_path(prediction.id), status_code=303)
+    return _worklist_page(request, form.session, state, "pending", sent, tasks, status_code)
+
+
+@dataclass
+class ReviewForm:
+    """The review form as sent, with its problems."""
+
+    action: str = ""
+    reason: str = ""
+    clinician_value: str = ""  # percent, as typed
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _prediction_page(request: Request, session: WebSession, state: ServiceState,
+                     prediction_id: uuid.UUID, form: ReviewForm,
+                     status_code: int = 200) -> HTMLResponse:
+    with state.database.read() as db:
+        prediction, reviews = worklist.history(db, prediction_id)
+        version = lifecycle.get_version(db, prediction.task, prediction.model_version)
+    info = PredictionInfo.model_validate(prediction)
+    try:
+        features = get_task(info.task).features
+    except KeyError:  # a task no longer installed: its predictions stay readable
+        features = ()
+    units = {spec.name: spec.unit for spec in features}
+    reviewer = session.may(REVIEWERS)
+    return render(
+        request, "prediction.html", session, status_code=status_code, prediction=info,
+        reviews=[ReviewInfo.model_validate(review) for review in reviews],
+        version=version, features={spec.name: spec for spec in features},
+        risk_bar=risk_bar(info.risk, info.risk_lower, info.risk_upper, info.threshold),
+        chart=contribution_chart(info.contributions, units), form=form, reviewer=reviewer,
+        open_actions=worklist.OPEN_ACTIONS.get(info.review_status, ()) if reviewer else ())
+
+
+@router.get("/predictions/{prediction_id}/view")
+def prediction_page(request: Request, prediction_id: uuid.UUID, session: PredictorPage,
+                    state: State) -> HTMLResponse:
+    """One patient's prediction: risk and interval, inputs, explanation, model, reviews."""
+    return _prediction_page(request, session, state, prediction_id, ReviewForm())
+
+
+def _review_body(form: ReviewForm) -> dict[str, object]:
+    """The form as the API's review request. The clinician's value is typed in percent; it is
+    sent only with an override, the one decision that carries it."""
+    body: dict[str, object] = {"action": form.action}
+    if form.reason:
+        body["reason"] = form.reason
+    if form.action == "override" and form.clinician_value:
+        try:
+            body["clinician_value"] = float(form.clinician_value) / 100
+        except ValueError:
+            body["clinician_value"] = form.clinician_value  # refused by the schema below
+    return body
+
+
+@router.post("/predictions/{prediction_id}/view")
+def review_prediction(request: Request, prediction_id: uuid.UUID, form: ReviewerForm,
+                      state: State) -> Response:
+    """Accept, override or escalate the prediction, as POST /predictions/{id}/reviews does."""
+    sent = ReviewForm(form.text("action"), form.text("reason"), form.text("clinician_value"))
+    try:
+        body = _reviews.validate_python(_review_body(sent))
+        worklist.review(state.database, prediction_id, body.action, form.session.user.name,
+                        body.reason,
+                        body.clinician_value if isinstance(body, OverrideReview) else None)
+    except ValidationError as error:
+        sent.errors = field_errors(error, {"action": ACTION_RULE,
+                                           "clinician_value": CLINICIAN_VALUE_RULE},
+                                   root="action")
+        status_code = 422
+    except ConflictError as error:  # decided meanwhile by someone else
+        sent.errors["action"] = error.detail
+        status_code = error.status_code
+    else:
+        state.metrics.reviews.labels(body.action).inc()
+        return RedirectResponse(prediction_path(prediction_id) + "#history", status_code=303)
+    return _prediction_page(request, form.session, state, prediction_id, sent, status_code)

@@ -146,7 +146,7 @@ def demo_command(
     from medora.serve.settings import default_database_url
 
     accounts = prepare_demo(db or default_database_url(), quick=quick)
-    typer.echo("demo users (log in at http://127.0.0.1:8000/login):")
+    typer.echo("demo users (sign in on the /login page of `medora serve`):")
     for account in accounts:
         password = account.password or f"(created earlier; see {credentials_file()})"
         typer.echo(f"  {account.name:<10} {account.role:<15} {password}")

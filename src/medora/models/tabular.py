@@ -27,7 +27,7 @@ class TabularMLP(nn.Module):
     """
 
     def __init__(self, n_inputs: int, hidden_sizes: tuple[int, ...] = (64, 32),
-                 dropout: float = 0.2, linear_path: bool = True) -> None:
+                 dropout: float = 0.2) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         width = n_inputs
@@ -37,13 +37,10 @@ class TabularMLP(nn.Module):
             width = hidden
         layers.append(nn.Linear(width, 1))
         self.network = nn.Sequential(*layers)
-        self.linear = nn.Linear(n_inputs, 1) if linear_path else None
+        self.linear = nn.Linear(n_inputs, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logit = self.network(x)
-        if self.linear is not None:
-            logit = logit + self.linear(x)
-        return logit.squeeze(-1)
+        return (self.network(x) + self.linear(x)).squeeze(-1)
 
 
 class MeanLogit(nn.Module):

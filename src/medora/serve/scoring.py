@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 import math
-import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,14 +35,13 @@ class ModelCache:
     def __init__(self, store: ModelStore) -> None:
         self._store = store
         self._models: dict[tuple[str, int], CalibratedModel] = {}
-        self._lock = threading.Lock()
 
     def get(self, row: ModelVersionRow) -> CalibratedModel:
+        # Loaded outside any lock, so a cold load of one task never holds up the others; two
+        # concurrent cold loads of the same version load identical files and one is kept.
         key = (row.task, row.version)
-        with self._lock:
-            if key not in self._models:
-                self._models[key] = self._load(row)
-            return self._models[key]
+        model = self._models.get(key)
+        return model if model is not None else self._models.setdefault(key, self._load(row))
 
     def _load(self, row: ModelVersionRow) -> CalibratedModel:
         """The model, or a 503 naming the version; file paths go to the log, not the client."""

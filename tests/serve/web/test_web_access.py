@@ -9,18 +9,15 @@ from typing import Any
 import pytest
 
 from medora.serve.db import ROLES, User, utc_now
-from medora.serve.web.session import (
-    AUDIT_READERS,
-    MODEL_VIEWERS,
-    PREDICTORS,
-    REVIEWERS,
-    SESSION_COOKIE,
-)
+from medora.serve.web.session import SESSION_COOKIE
 from medora.tasks.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
-PAGES = {"/worklist": REVIEWERS, "/predictions/{id}/view": PREDICTORS,
-         "/admin/models": MODEL_VIEWERS, "/audit": AUDIT_READERS}
+# Written out here, not imported from the code under test, so widening a page's roles fails.
+PAGES = {"/worklist": ("admin", "clinician"),
+         "/predictions/{id}/view": ("admin", "data_scientist", "clinician"),
+         "/admin/models": ("admin", "data_scientist", "auditor"),
+         "/audit": ("admin", "auditor")}
 # Pages that stand for a JSON route admit exactly the roles that route admits.
 API_TWINS = {"/worklist": "/reviews/worklist", "/predictions/{id}/view": "/predictions/{id}",
              "/audit": "/audit/events"}
@@ -44,7 +41,7 @@ def test_each_page_admits_its_roles_and_refuses_the_others(shared_service: Any, 
             api = shared_service.request("GET", API_TWINS[template].format(id=prediction_id),
                                          role)
             assert (api.status_code == 200) == (page.status_code == 200), template
-    if role not in AUDIT_READERS:
+    if role not in PAGES["/audit"]:
         assert "This page is for: admin, auditor" in user.get("/audit").text
 
 

@@ -10,9 +10,11 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import distinct, select
 
 from medora.data.tabular import InputValidationError
 from medora.serve import lifecycle, scoring, worklist
+from medora.serve.db import ModelVersionRow
 from medora.serve.errors import ConflictError, ServiceError
 from medora.serve.schemas import (
     OverrideReview,
@@ -66,9 +68,9 @@ class PredictionForm:
 
 
 def _predictable_tasks(state: ServiceState) -> list[Task]:
-    """The registered tasks with at least one model version in the service."""
+    """The registered tasks with at least one model version registered with the service."""
     with state.database.read() as session:
-        served = {row.task for row in lifecycle.all_versions(session)}
+        served = set(session.scalars(select(distinct(ModelVersionRow.task))))
     return [task for task in list_tasks() if task.name in served]
 
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from medora.evaluate.bootstrap import Estimate
 from medora.registry.card import format_estimate
+from medora.registry.store import ModelVersion
 from medora.serve import lifecycle
-from medora.serve.db import ModelVersionRow
 from medora.serve.errors import ConflictError, UnavailableError
 from medora.serve.lifecycle import StatusAction
 from medora.serve.schemas import Justification, ModelVersionInfo, StatusNote
@@ -97,10 +97,12 @@ def _serving(session: Session, task: str) -> str:
     return f"v{row.version} ({row.model_name}) answers predictions."
 
 
-def _card(state: ServiceState, row: ModelVersionRow) -> Markup | None:
+def _card(state: ServiceState, record: ModelVersion | None) -> Markup | None:
+    if record is None:
+        return None
     try:
-        return card_html(state.store.card(state.store.get(row.task, row.version)))
-    except (LookupError, FileNotFoundError):
+        return card_html(state.store.card(record))
+    except FileNotFoundError:
         return None
 
 
@@ -108,6 +110,8 @@ def _task_views(state: ServiceState) -> list[TaskView]:
     with state.database.read() as session:
         rows = lifecycle.all_versions(session)
         serving = {task: _serving(session, task) for task in {row.task for row in rows}}
+    # One pass over the registry for every card, not one per version.
+    records = {(record.task, record.version): record for record in state.store.versions()}
     views = []
     for task, group in groupby(rows, lambda row: row.task):
         versions = list(group)
@@ -119,7 +123,8 @@ def _task_views(state: ServiceState) -> list[TaskView]:
                 auroc=auroc_text(row.metrics),
                 actions=tuple(action for action, (applies_to, _) in
                               lifecycle.TRANSITIONS.items() if row.status in applies_to),
-                card=_card(state, row)) for row in reversed(versions)]))
+                card=_card(state, records.get((row.task, row.version))))
+                for row in reversed(versions)]))
     return views
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from medora.data.tabular import InputValidationError
 from medora.serve import lifecycle, scoring, worklist
@@ -70,7 +70,7 @@ class PredictionForm:
 def _predictable_tasks(state: ServiceState) -> list[Task]:
     """The registered tasks with at least one model version registered with the service."""
     with state.database.read() as session:
-        served = set(session.scalars(select(distinct(ModelVersionRow.task))))
+        served = set(session.scalars(select(ModelVersionRow.task).distinct()))
     return [task for task in list_tasks() if task.name in served]
 
 

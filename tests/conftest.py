@@ -30,3 +30,33 @@ def framingham_sample() -> tuple[pd.DataFrame, np.ndarray]:
                             for label, size in ((0, 480), (1, 120))])
     picks.sort()
     return x.iloc[picks].reset_index(drop=True), y[picks]
+
+
+@pytest.fixture(scope="session")
+def freesolv_sample() -> tuple[list, np.ndarray]:
+    """160 real FreeSolv molecules (RDKit Mol) with their hydration free energies."""
+    task = get_task("mol.freesolv")
+    _, table, y = task.load_molecules()
+    picks = np.sort(np.random.default_rng(0).choice(len(y), 160, replace=False))
+    return [table.mols[i] for i in picks], y[picks]
+
+
+@pytest.fixture
+def small_molecule_task(monkeypatch: pytest.MonkeyPatch):
+    """``test.freesolv_small``: 150 real FreeSolv molecules, registered for this test only, so
+    runs and CLI verbs exercise the whole molecule path in seconds."""
+    from dataclasses import replace
+
+    from medora.data.bundled import Dataset
+    from medora.tasks import base
+
+    full = get_task("mol.freesolv")
+
+    def load() -> Dataset:
+        dataset = full.load()
+        return Dataset(frame=dataset.frame.sample(150, random_state=0).reset_index(drop=True),
+                       provenance=dataset.provenance)
+
+    task = replace(full, name="test.freesolv_small", load=load)
+    monkeypatch.setitem(base._REGISTRY, task.name, task)
+    return task

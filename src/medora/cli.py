@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from medora.data.tabular import InputValidationError, read_table
+from medora.mol_cli import mol_app
 from medora.serve.cli import db_app, demo_command, serve_command, users_app
 from medora.tasks import get_task, list_tasks
+
+if TYPE_CHECKING:
+    from medora.predict import MoleculePredictions
+    from medora.tasks.molecules import MoleculeTask
 
 app = typer.Typer(help="medora: trustworthy deep learning for healthcare.",
                   no_args_is_help=True, add_completion=False,
@@ -43,14 +48,21 @@ def _task(name: str):
 @app.command("tasks")
 def tasks_command() -> None:
     """List every registered task: area, data, size, target and primary metric."""
+    from medora.tasks.molecules import MoleculeTask
+
     table = Table(title="medora tasks")
-    for column in ("task", "area", "data", "n", "outcome rate", "target", "metric"):
+    for column in ("task", "area", "data", "n", "target summary", "target", "metric"):
         table.add_column(column)
     for task in list_tasks():
-        dataset, _, y = task.load_xy()
+        if isinstance(task, MoleculeTask):
+            dataset, _, y = task.load_molecules()
+            summary = f"mean {y.mean():.2f}, sd {y.std():.2f} {task.units}"
+        else:
+            dataset, _, y = task.load_xy()
+            summary = f"{y.mean():.1%} positive"
         table.add_row(task.name, task.area, f"{dataset.provenance.title} "
                       f"({dataset.provenance.package} {dataset.provenance.package_version})",
-                      str(len(y)), f"{y.mean():.1%}", task.target, task.primary_metric)
+                      str(len(y)), summary, task.target, task.primary_metric)
     console.print(table)
 
 
@@ -68,16 +80,32 @@ def train_command(
                                                   "runs/<task>/<run-id>/).")] = None,
     register: Annotated[bool, typer.Option(help="Register the candidate in the model "
                                                 "store.")] = True,
+    split: Annotated[str | None, typer.Option(
+        help="Molecule tasks: given (the dataset's own test set, where it has one), random or "
+             "scaffold (Bemis-Murcko). Default: the task's own.")] = None,
 ) -> None:
     """Train the deep model and its baselines; evaluate, calibrate, explain, audit, register."""
-    from medora.models import MODEL_CLASSES
+    from medora.models import MODEL_CLASSES, MOLECULE_MODEL_CLASSES
+    from medora.tasks.molecules import MoleculeTask
     from medora.train.run import RunConfig, train_task
 
     definition = _task(task)
-    if model is not None and model not in MODEL_CLASSES:
-        raise _fail(f"unknown model {model!r}; choose one of {', '.join(sorted(MODEL_CLASSES))}")
-    run = train_task(definition, RunConfig(model=model, seed=seed, quick=quick, out_dir=out,
-                                           register=register))
+    is_molecule = isinstance(definition, MoleculeTask)
+    known = MOLECULE_MODEL_CLASSES if is_molecule else MODEL_CLASSES
+    if model is not None and model not in known:
+        raise _fail(f"unknown model {model!r} for {task}; choose one of "
+                    f"{', '.join(sorted(known))}")
+    if split is not None and (not is_molecule or split not in definition.split_kinds):
+        offered = definition.split_kinds if is_molecule else ("its stratified random split",)
+        raise _fail(f"{task} offers the split(s) {', '.join(offered)}, not {split!r}")
+    config = RunConfig(model=model, seed=seed, quick=quick, out_dir=out, register=register,
+                       split=split)
+    if is_molecule:
+        from medora.train.molecule_run import train_molecule_task
+
+        run = train_molecule_task(definition, config)
+    else:
+        run = train_task(definition, config)
     table = Table(title=f"{task}: test split, 95% bootstrap CI")
     table.add_column("model")
     for metric in definition.metrics:
@@ -88,6 +116,10 @@ def train_command(
         table.add_row(result.display_name,
                       *(format_estimate(result.metrics[m]) for m in definition.metrics))
     console.print(table)
+    if is_molecule:
+        coverage = run.primary.coverage
+        console.print(f"conformal intervals: nominal coverage {coverage['nominal']:.0%}, "
+                      f"empirical on the test split {coverage['empirical']:.1%}")
     if run.version:
         console.print(f"registered {task} v{run.version.version} (status: "
                       f"{run.version.status})")
@@ -97,9 +129,10 @@ def train_command(
 @app.command("models")
 def models_command(task: Annotated[str | None, typer.Argument(help="Only this task.")] = None
                    ) -> None:
-    """List registered model versions: task, version, model, status and test AUROC."""
+    """List registered model versions: task, version, model, status and its primary test
+    metric."""
     from medora.evaluate.bootstrap import Estimate
-    from medora.registry.card import format_estimate
+    from medora.registry.card import METRIC_LABELS, format_estimate
     from medora.registry.store import ModelStore
 
     store = ModelStore()
@@ -109,38 +142,77 @@ def models_command(task: Annotated[str | None, typer.Argument(help="Only this ta
                       "TASK`")
         return
     table = Table(title=f"model registry ({store.root})")
-    for column in ("task", "version", "model", "status", "AUROC (95% CI)", "created", "run"):
+    for column in ("task", "version", "model", "status", "test metric (95% CI)", "created",
+                   "run"):
         table.add_column(column, overflow="fold")
     for record in records:
-        auroc = record.metrics.get("auroc", {})
-        ci = auroc.get("ci") or [float("nan"), float("nan")]
-        value = auroc.get("value")
+        metric = _primary_metric(record.task, record.metrics)
+        stored = record.metrics.get(metric, {})
+        ci = stored.get("ci") or [float("nan"), float("nan")]
+        value = stored.get("value")
         estimate = Estimate(float("nan") if value is None else value, *(
             float("nan") if v is None else v for v in ci))
         table.add_row(record.task, str(record.version), record.model_name, record.status,
-                      format_estimate(estimate), record.created_at, record.run_id)
+                      f"{METRIC_LABELS.get(metric, metric)} {format_estimate(estimate)}",
+                      record.created_at, record.run_id)
     console.print(table)
+
+
+def _primary_metric(task_name: str, metrics: dict[str, object]) -> str:
+    """The task's primary metric; the first stored one for a task no longer registered."""
+    try:
+        return get_task(task_name).primary_metric
+    except KeyError:
+        return next(iter(metrics), "")
 
 
 @app.command("predict")
 def predict_command(
     task: TaskArgument,
-    patients: Annotated[Path, typer.Argument(help="CSV of patients: one column per input "
-                                                  "(see the card), optional patient_id.")],
-    explain: Annotated[bool, typer.Option("--explain", help="Add each patient's top "
-                                                            "contributing features.")] = False,
+    inputs: Annotated[Path, typer.Argument(
+        help="Patients: a CSV with one column per input (see the card) and an optional "
+             "patient_id. Molecules: a .smi, .csv/.tsv (SMILES column) or .sdf file.")],
+    explain: Annotated[bool, typer.Option("--explain", help="Add each row's top contributing "
+                                                            "features (patients) or atoms "
+                                                            "(molecules).")] = False,
     version: VersionOption = None,
     out: Annotated[Path | None, typer.Option(help="Write the predictions to this CSV "
                                                   "(written only if every row is valid).")
                    ] = None,
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="Molecules: predict the valid ones and report the invalid ones "
+                               "instead of stopping.")] = False,
+    smiles_column: Annotated[str | None, typer.Option(
+        help="Molecules: the SMILES column of a CSV/TSV (default: smiles, SMILES, "
+             "canonical_smiles or Smiles).")] = None,
+    id_column: Annotated[str | None, typer.Option(
+        help="Molecules: the column (or SD property) naming each molecule.")] = None,
+    maps: Annotated[Path | None, typer.Option(
+        help="Molecules with --explain: folder for the atom maps (default: atom-maps/ beside "
+             "--out, else in the current folder).")] = None,
+    image_format: Annotated[str, typer.Option(
+        "--image-format", help="Atom map format: png, or svg (vector, but megabytes per "
+                               "map).")] = "png",
 ) -> None:
-    """Predict calibrated risk, its 95% interval and the threshold flag for each patient."""
+    """Predict each patient's calibrated risk (95% interval, threshold flag) or each
+    molecule's property (conformal interval, applicability domain, atom map)."""
     from medora.predict import ModelUnavailableError, predict_patients
+    from medora.tasks.molecules import MoleculeTask
 
     definition = _task(task)
     try:
-        result = predict_patients(definition, read_table(patients), version=version,
-                                  explain=explain, source=str(patients))
+        if isinstance(definition, MoleculeTask):
+            if image_format not in ("svg", "png"):
+                raise _fail(f"--image-format must be svg or png, not {image_format!r}")
+            result = _predict_molecules(definition, inputs, version, explain, skip_invalid,
+                                        smiles_column, id_column)
+            title = (f"{task} v{result.version.version}: {definition.target} "
+                     f"({definition.units}) with {result.coverage:.0%} conformal interval")
+        else:
+            result = predict_patients(definition, read_table(inputs), version=version,
+                                      explain=explain, source=str(inputs))
+            title = (f"{task} v{result.version.version}: calibrated risk (threshold "
+                     f"{definition.threshold.value})")
     except InputValidationError as error:
         raise _fail(str(error)) from None
     except (LookupError, ModelUnavailableError) as error:
@@ -148,20 +220,55 @@ def predict_command(
     record = result.version
     if record.status != "approved":
         errors.print(f"[yellow]note:[/yellow] {task} v{record.version} is {record.status}: "
-                     "not approved for clinical use; every prediction needs clinician review.")
+                     "not approved for use; every prediction needs expert review.")
+    if isinstance(definition, MoleculeTask) and explain:
+        folder = maps or ((out.parent if out else Path.cwd()) / "atom-maps")
+        written = _write_atom_maps(folder, result, image_format)
+        console.print(f"wrote {written} atom maps ({image_format}) to {folder}")
     if out is not None:
         temporary = out.with_suffix(out.suffix + ".tmp")
         result.table.to_csv(temporary, index=False)
         os.replace(temporary, out)
         console.print(f"wrote {len(result.table)} predictions to {out}")
         return
-    table = Table(title=f"{task} v{record.version}: calibrated risk (threshold "
-                        f"{definition.threshold.value})")
+    table = Table(title=title)
     for column in result.table.columns:
         table.add_column(column, overflow="fold")
     for row in result.table.itertuples(index=False):
         table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
     console.print(table)
+
+
+def _predict_molecules(task: MoleculeTask, path: Path, version: int | None, explain: bool,
+                       skip_invalid: bool, smiles_column: str | None,
+                       id_column: str | None) -> MoleculePredictions:
+    from medora.data.molecules import read_molecules
+    from medora.predict import predict_molecules
+
+    molecules = read_molecules(path, smiles_column=smiles_column, id_column=id_column,
+                               skip_invalid=skip_invalid)
+    for item in molecules.invalid:
+        errors.print(f"[yellow]skipped[/yellow] {item.describe()}", highlight=False)
+    if not len(molecules):
+        raise _fail(f"{path}: no valid molecule left to predict")
+    return predict_molecules(task, molecules, version=version, explain=explain)
+
+
+def _write_atom_maps(folder: Path, result: MoleculePredictions, image_format: str) -> int:
+    """One image per molecule, named after its id, drawn on the molecule the weights index."""
+    from medora.chem.depict import draw_molecule
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for ident, mol, weights in zip(result.molecules.ids, result.molecules.mols,
+                                   result.atom_weights, strict=True):
+        image = draw_molecule(mol, atom_weights=list(weights), format=image_format)
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(ident))
+        path = folder / f"{safe}.{image_format}"
+        if isinstance(image, bytes):
+            path.write_bytes(image)
+        else:
+            path.write_text(image, encoding="utf-8")
+    return len(result.table)
 
 
 @app.command("card")
@@ -182,6 +289,7 @@ app.command("serve")(serve_command)
 app.command("demo")(demo_command)
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
+app.add_typer(mol_app, name="mol")
 
 if __name__ == "__main__":
     app()

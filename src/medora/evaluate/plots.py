@@ -32,6 +32,7 @@ __all__ = [
     "figure_to_base64_png",
     "plot_decision_curve",
     "plot_importance",
+    "plot_parity",
     "plot_precision_recall",
     "plot_reliability",
     "plot_roc",
@@ -210,6 +211,31 @@ def plot_subgroups(report: SubgroupReport, metric: str = "auroc") -> Figure:
     label = SUBGROUP_METRICS[metric].label
     title = f"{label} by {report.attribute}\n{_describe_difference(report.differences[metric])}"
     _label(ax, title, f"{label} (95% bootstrap CI)", report.attribute)
+    return fig
+
+
+def plot_parity(predictions: Curves, units: str, title: str = "Predicted against measured",
+                intervals: Mapping[str, tuple[ArrayLike, ArrayLike]] | None = None) -> Figure:
+    """Predicted against measured values, one colour per model, RMSE in the legend; the
+    first model's conformal intervals, if given, as vertical bars."""
+    _check_curves(predictions)
+    fig, ax = _new_axes(title, f"Measured ({units})", f"Predicted ({units})")
+    colours = _model_colours(predictions)
+    low, high = np.inf, -np.inf
+    for position, (name, (y, p)) in enumerate(predictions.items()):
+        y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+        rmse = float(np.sqrt(np.mean((y - p) ** 2)))
+        if position == 0 and intervals and name in intervals:
+            lower, upper = (np.asarray(a, dtype=float) for a in intervals[name])
+            ax.vlines(y, lower, upper, color=colours[name], alpha=0.15, linewidth=1.0)
+        ax.scatter(y, p, s=12, alpha=0.7, color=colours[name], label=f"{name} (RMSE {rmse:.3f})")
+        low, high = min(low, y.min(), p.min()), max(high, y.max(), p.max())
+    margin = 0.05 * (high - low or 1.0)
+    ax.plot([low - margin, high + margin], [low - margin, high + margin], label="Identity",
+            **_REFERENCE_STYLE)
+    ax.set(xlim=(low - margin, high + margin), ylim=(low - margin, high + margin),
+           aspect="equal")
+    ax.legend(loc="upper left", fontsize="small")
     return fig
 
 

@@ -10,6 +10,7 @@ from medora.evaluate.plots import (
     figure_to_base64_png,
     plot_decision_curve,
     plot_importance,
+    plot_parity,
     plot_precision_recall,
     plot_reliability,
     plot_roc,
@@ -17,6 +18,7 @@ from medora.evaluate.plots import (
 )
 
 if TYPE_CHECKING:
+    from medora.train.molecule_run import MoleculeRun
     from medora.train.run import Run
 
 
@@ -56,8 +58,32 @@ def render_report(run: Run) -> str:
     )
 
 
-def write_report(run: Run, path: Path) -> Path:
+def render_molecule_report(run: MoleculeRun) -> str:
+    from medora.registry.card import template_environment
+
+    predictions = {r.display_name: (run.y_test, r.test_prediction) for r in run.results.values()}
+    primary = run.primary
+    parity = plot_parity(predictions, run.task.units,
+                         intervals={primary.display_name: (primary.test_lower,
+                                                           primary.test_upper)})
+    return (
+        template_environment(autoescape=True)
+        .get_template("report_molecule.html")
+        .render(run=run, task=run.task, primary=primary,
+                figures={"parity": figure_to_base64_png(parity)})
+    )
+
+
+def _write(text: str, path: Path) -> Path:
     temporary = path.with_suffix(".html.tmp")
-    temporary.write_text(render_report(run), encoding="utf-8")
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
     return path
+
+
+def write_report(run: Run, path: Path) -> Path:
+    return _write(render_report(run), path)
+
+
+def write_molecule_report(run: MoleculeRun, path: Path) -> Path:
+    return _write(render_molecule_report(run), path)

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from medora.models.base import Model
 from medora.models.baselines import GradientBoostingModel, LogisticRegressionModel
+from medora.models.fingerprint import FingerprintGradientBoosting, FingerprintRandomForest
+from medora.models.graph import DMPNNRegressor
+from medora.models.regression import ConformalRegressor, MoleculeRegressor
 from medora.models.tabular import MLPClassifier, TabularMLP
 from medora.train.trainer import TrainerConfig
 
@@ -32,5 +35,28 @@ def build_model(name: str, seed: int = 0, quick: bool = False, progress: bool = 
     return MODEL_CLASSES[name](seed=seed)
 
 
-__all__ = ["MODEL_CLASSES", "GradientBoostingModel", "LogisticRegressionModel", "MLPClassifier",
-           "Model", "TabularMLP", "build_model"]
+MOLECULE_MODEL_CLASSES: dict[str, type[MoleculeRegressor]] = {
+    cls.name: cls for cls in (DMPNNRegressor, FingerprintRandomForest, FingerprintGradientBoosting)
+}
+
+
+def build_molecule_model(name: str, seed: int = 0, quick: bool = False, progress: bool = True,
+                         checkpoint_dir: Path | None = None) -> MoleculeRegressor:
+    """A fresh molecule property model by registry name (see :func:`build_model`)."""
+    if name not in MOLECULE_MODEL_CLASSES:
+        raise KeyError(f"unknown molecule model {name!r}; available: "
+                       f"{', '.join(sorted(MOLECULE_MODEL_CLASSES))}")
+    if name == DMPNNRegressor.name:
+        trainer = TrainerConfig(max_epochs=8 if quick else 150, patience=4 if quick else 25,
+                                batch_size=50, learning_rate=1e-3, weight_decay=0.0,
+                                progress=progress, checkpoint_dir=checkpoint_dir)
+        return DMPNNRegressor(n_members=2 if quick else 5, trainer=trainer, seed=seed)
+    return MOLECULE_MODEL_CLASSES[name](seed=seed)
+
+
+__all__ = [
+    "MODEL_CLASSES", "MOLECULE_MODEL_CLASSES", "ConformalRegressor", "DMPNNRegressor",
+    "FingerprintGradientBoosting", "FingerprintRandomForest", "GradientBoostingModel",
+    "LogisticRegressionModel", "MLPClassifier", "Model", "MoleculeRegressor", "TabularMLP",
+    "build_model", "build_molecule_model",
+]

@@ -10,13 +10,17 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from medora.evaluate.bootstrap import Estimate
 from medora.evaluate.fairness import SUBGROUP_METRICS
 from medora.evaluate.metrics import BINARY_METRICS
+from medora.evaluate.regression import METRIC_LABELS as REGRESSION_LABELS
 
 if TYPE_CHECKING:
     from medora.registry.store import ModelVersion
+    from medora.train.molecule_run import MoleculeRun
     from medora.train.run import Run
 
 
-METRIC_LABELS = {name: spec.label for name, spec in {**BINARY_METRICS, **SUBGROUP_METRICS}.items()}
+METRIC_LABELS = {**{name: spec.label
+                    for name, spec in {**BINARY_METRICS, **SUBGROUP_METRICS}.items()},
+                 **REGRESSION_LABELS}
 
 
 def format_estimate(estimate: Estimate, digits: int = 3) -> str:
@@ -43,4 +47,10 @@ def template_environment(autoescape: bool) -> Environment:
 def render_card(run: Run, version: ModelVersion | None) -> str:
     """The model card of ``run``'s candidate model as Markdown."""
     return template_environment(autoescape=False).get_template("card.md").render(
+        run=run, task=run.task, version=version, primary=run.primary)
+
+
+def render_molecule_card(run: MoleculeRun, version: ModelVersion | None) -> str:
+    """The model card of a molecule task's candidate model as Markdown."""
+    return template_environment(autoescape=False).get_template("card_molecule.md").render(
         run=run, task=run.task, version=version, primary=run.primary)

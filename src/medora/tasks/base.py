@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -133,17 +134,40 @@ class Task:
                 "description": self.description}
 
 
-_REGISTRY: dict[str, Task] = {}
+class RegisteredTask(Protocol):
+    """What the registry needs of a task of any modality: a tabular :class:`Task`, or a
+    ``MoleculeTask`` (medora.tasks.molecules), which this module cannot import without an
+    import cycle. Anything beyond these (features, a threshold, ``load_xy``) belongs to one
+    modality: check ``modality`` or the type before using it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def area(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def modality(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def primary_metric(self) -> str: ...
+    def summary(self) -> dict[str, object]: ...
 
 
-def register_task(task: Task) -> Task:
+AnyTask = TypeVar("AnyTask", bound=RegisteredTask)
+
+_REGISTRY: dict[str, RegisteredTask] = {}
+
+
+def register_task(task: AnyTask) -> AnyTask:
     if task.name in _REGISTRY:
         raise ValueError(f"a task named {task.name!r} is already registered")
     _REGISTRY[task.name] = task
     return task
 
 
-def get_task(name: str) -> Task:
+def get_task(name: str) -> RegisteredTask:
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -151,8 +175,11 @@ def get_task(name: str) -> Task:
         raise KeyError(f"unknown task {name!r}; registered tasks: {known}") from None
 
 
-def list_tasks() -> list[Task]:
-    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
+def list_tasks(modality: str | None = None) -> list[RegisteredTask]:
+    """Every registered task by name, or only those of one ``modality`` ("tabular",
+    "molecule")."""
+    return [_REGISTRY[name] for name in sorted(_REGISTRY)
+            if modality is None or _REGISTRY[name].modality == modality]
 
 
 def task_names() -> Sequence[str]:

@@ -48,6 +48,8 @@ class RunConfig:
     n_resamples: int | None = None
     register: bool = True
     progress: bool = True
+    #: For tasks offering several splits (molecules: given, random, scaffold); None = default.
+    split: str | None = None
 
     @property
     def resamples(self) -> int:
@@ -158,8 +160,10 @@ def data_fingerprint(x: pd.DataFrame, y: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def _environment() -> dict[str, str]:
-    packages = ("medora", "torch", "scikit-learn", "numpy", "pandas", "captum", "fairlearn")
+def environment() -> dict[str, str]:
+    """Versions of the software a run's numbers depend on."""
+    packages = ("medora", "torch", "scikit-learn", "numpy", "pandas", "captum", "fairlearn",
+                "rdkit")
     versions = {}
     for name in packages:
         try:
@@ -169,7 +173,7 @@ def _environment() -> dict[str, str]:
     return {"python": platform.python_version(), **versions}
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
@@ -299,7 +303,7 @@ def train_task(task: Task, config: RunConfig | None = None,
         decision_curve=decision_curve(y_test, {n: r.test_probability
                                                for n, r in results.items()}),
         examples=_examples(task, primary, x.iloc[split.test], y_test), out_dir=out_dir,
-        environment=_environment(),
+        environment=environment(),
     )
 
     def documents(record: ModelVersion | None) -> dict[str, str]:
@@ -315,7 +319,7 @@ def train_task(task: Task, config: RunConfig | None = None,
             config=config.to_dict(), documents=documents,
         )
     for name, text in documents(run.version).items():
-        _write_atomic(out_dir / name, text)
+        write_atomic(out_dir / name, text)
     write_report(run, out_dir / "report.html")
     console.print(run.verdict)
     console.print(f"report: {out_dir / 'report.html'}")

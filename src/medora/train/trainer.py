@@ -17,11 +17,14 @@ from pathlib import Path
 import torch
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset
 
 from medora.train.seed import seed_everything
 
 LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+#: Turns a list of dataset items into ``(inputs, targets)``; inputs are whatever the module
+#: takes (a tensor for tabular models, a batched molecular graph for graph models).
+Collate = Callable[[list], tuple[object, torch.Tensor]]
 EpochCallback = Callable[[int, dict[str, float]], None]
 CHECKPOINT_NAME = "last.pt"
 
@@ -68,12 +71,13 @@ class Trainer:
     """Fit a module by mini-batch gradient descent with early stopping and checkpoints."""
 
     def __init__(self, config: TrainerConfig | None = None,
-                 callbacks: Sequence[EpochCallback] = ()) -> None:
+                 callbacks: Sequence[EpochCallback] = (), collate: Collate | None = None) -> None:
         self.config = config or TrainerConfig()
         self.callbacks = list(callbacks)
+        self.collate = collate
 
-    def fit(self, module: nn.Module, loss_fn: LossFunction, train: TensorDataset,
-            validation: TensorDataset) -> TrainingHistory:
+    def fit(self, module: nn.Module, loss_fn: LossFunction, train: Dataset,
+            validation: Dataset) -> TrainingHistory:
         """Train ``module`` in place; on return it holds the weights of the best epoch."""
         config = self.config
         generator = seed_everything(config.seed)
@@ -99,7 +103,9 @@ class Trainer:
             start_epoch = state["epoch"] + 1
 
         loader = DataLoader(train, batch_size=config.batch_size, shuffle=True,
-                            generator=generator)
+                            generator=generator, collate_fn=self.collate)
+        validation_loader = DataLoader(validation, batch_size=max(config.batch_size, 1024),
+                                       collate_fn=self.collate)
         epochs_without_improvement = start_epoch - 1 - history.best_epoch if start_epoch else 0
         with self._progress() as progress:
             task = progress.add_task(config.description, total=config.max_epochs,
@@ -109,7 +115,7 @@ class Trainer:
                     history.stopped_early = True
                     break
                 train_loss = self._train_epoch(module, loss_fn, loader, optimizer)
-                validation_loss = self._evaluate(module, loss_fn, validation)
+                validation_loss = self._evaluate(module, loss_fn, validation_loader)
                 history.train_loss.append(train_loss)
                 history.validation_loss.append(validation_loss)
                 if validation_loss < history.best_validation_loss - config.min_delta:
@@ -147,10 +153,14 @@ class Trainer:
 
     @staticmethod
     @torch.no_grad()
-    def _evaluate(module: nn.Module, loss_fn: LossFunction, data: TensorDataset) -> float:
+    def _evaluate(module: nn.Module, loss_fn: LossFunction, loader: DataLoader) -> float:
+        """Mean loss over the validation set (the loss functions average over a batch)."""
         module.eval()
-        inputs, targets = data.tensors
-        return float(loss_fn(module(inputs), targets))
+        total, count = 0.0, 0
+        for inputs, targets in loader:
+            total += float(loss_fn(module(inputs), targets)) * len(targets)
+            count += len(targets)
+        return total / count
 
     def _fingerprint(self, module: nn.Module) -> str:
         """What must match for a checkpoint to be resumable: architecture and hyper-parameters."""

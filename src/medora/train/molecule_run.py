@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +27,17 @@ from medora.evaluate.regression import (
 )
 from medora.models import build_molecule_model
 from medora.models.regression import ConformalRegressor, TrainingReference
-from medora.registry.store import CARD_NAME, METRICS_NAME, ModelStore, ModelVersion
+from medora.registry.store import ModelStore, ModelVersion
 from medora.tasks.base import Split
 from medora.tasks.molecules import MoleculeTask
-from medora.train.run import RunConfig, environment, write_atomic
+from medora.train.run import (
+    RunConfig,
+    compared_models,
+    comparison_verdict,
+    environment,
+    finish_run,
+    start_run,
+)
 
 #: Nominal coverage of the conformal intervals every molecule model reports.
 INTERVAL_COVERAGE = 0.9
@@ -162,24 +166,6 @@ def _fit_and_evaluate(name: str, mols: list[Chem.Mol], y: np.ndarray, split: Spl
         test_lower=interval.lower, test_upper=interval.upper)
 
 
-def _verdict(task: MoleculeTask, primary: MoleculeResult, results: dict[str, MoleculeResult],
-             comparisons: dict[str, Estimate]) -> str:
-    """One honest sentence: is the candidate as good as the strongest comparator?"""
-    metric = task.primary_metric
-    sign = 1.0 if higher_is_better(metric) else -1.0
-    others = [r for r in results.values() if r.name != primary.name]
-    best = max(others, key=lambda r: sign * r.metrics[metric].value)
-    difference = comparisons[f"{primary.name}_vs_{best.name}"]
-    better = difference.ci_low > 0 if sign > 0 else difference.ci_high < 0
-    worse = difference.ci_high < 0 if sign > 0 else difference.ci_low > 0
-    outcome = "better than" if better else "worse than" if worse else "not distinguishable from"
-    label = metric.upper()
-    return (f"{primary.display_name} {label} {primary.metrics[metric].value:.3f} {task.units} is "
-            f"{outcome} the strongest comparator, {best.display_name} "
-            f"({best.metrics[metric].value:.3f}): difference {difference.value:+.3f}, 95% CI "
-            f"{difference.ci_low:+.3f} to {difference.ci_high:+.3f} (paired bootstrap).")
-
-
 def _examples(result: MoleculeResult, mols: list[Chem.Mol], smiles: list[str],
               y_test: np.ndarray) -> list[MoleculeExample]:
     """The best-, median- and worst-predicted test molecules, with their atom maps."""
@@ -208,12 +194,9 @@ def train_molecule_task(task: MoleculeTask, config: RunConfig | None = None,
 
     config = config or RunConfig()
     console = Console(stderr=True, quiet=not config.progress)
-    primary_name = config.model or task.deep_model
-    names = [primary_name, *(n for n in (task.deep_model, *task.baselines) if n != primary_name)]
-    created_at = datetime.now(UTC)
-    run_id = f"{created_at:%Y%m%dT%H%M%SZ}-s{config.seed}-{uuid.uuid4().hex[:6]}"
-    out_dir = Path(config.out_dir) if config.out_dir else Path("runs") / task.name / run_id
-    out_dir.mkdir(parents=True, exist_ok=True)
+    names = compared_models(config, task.deep_model, task.baselines)
+    primary_name = names[0]
+    created_at, run_id, out_dir = start_run(task.name, config)
 
     console.print(f"[bold]{task.name}[/bold]: loading molecules")
     dataset, table, y = task.load_molecules()
@@ -244,29 +227,15 @@ def train_molecule_task(task: MoleculeTask, config: RunConfig | None = None,
         created_at=created_at.isoformat(timespec="seconds"), provenance=dataset.provenance,
         data_fingerprint=molecule_fingerprint(list(table.smiles), y), split_kind=split_kind,
         split_sizes=split.sizes(), primary_model=primary_name, results=results,
-        comparisons=comparisons, verdict=_verdict(task, primary, results, comparisons),
+        comparisons=comparisons,
+        verdict=comparison_verdict(primary_name, results, comparisons, task.primary_metric,
+                                   higher_is_better(task.primary_metric), task.units),
         y_test=y_test, test_smiles=test_smiles,
         examples=_examples(primary, test_mols, test_smiles, y_test), out_dir=out_dir,
         environment=environment(),
     )
 
-    def documents(record: ModelVersion | None) -> dict[str, str]:
-        run.version = record
-        return {CARD_NAME: render_molecule_card(run, record),
-                METRICS_NAME: json.dumps(run.metrics_document(), indent=2)}
-
-    if config.register:
-        (store or ModelStore()).register(
-            task.name, primary.predictor, model_name=primary_name, model_kind=primary.kind,
-            run_id=run_id, data_fingerprint=run.data_fingerprint,
-            metrics={m: e.to_dict() for m, e in primary.metrics.items()},
-            config=config.to_dict(), documents=documents,
-        )
-    for name, text in documents(run.version).items():
-        write_atomic(out_dir / name, text)
-    write_molecule_report(run, out_dir / "report.html")
-    console.print(run.verdict)
+    finish_run(run, store, render_molecule_card, write_molecule_report, console)
     console.print(f"intervals: {primary.coverage['empirical']:.1%} of test molecules inside "
                   f"the {INTERVAL_COVERAGE:.0%} conformal intervals")
-    console.print(f"report: {out_dir / 'report.html'}")
     return run

@@ -9,6 +9,7 @@ import os
 import platform
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -29,7 +30,7 @@ from medora.evaluate.bootstrap import (
 from medora.evaluate.calibration import PlattCalibrator, calibration_slope_intercept
 from medora.evaluate.decision_curve import decision_curve
 from medora.evaluate.fairness import SubgroupReport, subgroup_table
-from medora.evaluate.metrics import expected_calibration_error
+from medora.evaluate.metrics import BINARY_METRICS, expected_calibration_error
 from medora.explain.attributions import Contribution, global_importance, top_contributions
 from medora.models import build_model
 from medora.models.calibrated import CalibratedModel
@@ -216,21 +217,25 @@ def _fit_and_evaluate(task: Task, name: str, x: pd.DataFrame, y: np.ndarray, spl
     )
 
 
-def _verdict(task: Task, primary: ModelResult, results: dict[str, ModelResult],
-             comparisons: dict[str, Estimate]) -> str:
-    """One honest sentence: is the candidate as good as the strongest baseline?"""
-    metric = task.primary_metric
-    others = [r for r in results.values() if r.name != primary.name]
-    best = max(others, key=lambda r: r.metrics[metric].value)
-    difference = comparisons[f"{primary.name}_vs_{best.name}"]
-    if difference.ci_low > 0:
-        outcome = "better than"
-    elif difference.ci_high < 0:
-        outcome = "worse than"
-    else:
-        outcome = "not distinguishable from"
-    return (f"{primary.display_name} {metric.upper()} {primary.metrics[metric].value:.3f} is "
-            f"{outcome} the strongest comparator, {best.display_name} "
+def comparison_verdict(primary_name: str, results: dict[str, Any],
+                       comparisons: dict[str, Estimate], metric: str, higher_is_better: bool,
+                       units: str = "") -> str:
+    """One honest sentence: is the candidate as good as the strongest comparator?
+
+    ``results`` map model names to results with ``display_name`` and ``metrics``;
+    ``comparisons`` hold ``<primary>_vs_<other>`` paired differences in ``metric``.
+    """
+    primary = results[primary_name]
+    sign = 1.0 if higher_is_better else -1.0
+    others = [r for name, r in results.items() if name != primary_name]
+    best = max(others, key=lambda r: sign * r.metrics[metric].value)
+    difference = comparisons[f"{primary_name}_vs_{best.name}"]
+    better = difference.ci_low > 0 if higher_is_better else difference.ci_high < 0
+    worse = difference.ci_high < 0 if higher_is_better else difference.ci_low > 0
+    outcome = "better than" if better else "worse than" if worse else "not distinguishable from"
+    suffix = f" {units}" if units else ""
+    return (f"{primary.display_name} {metric.upper()} {primary.metrics[metric].value:.3f}"
+            f"{suffix} is {outcome} the strongest comparator, {best.display_name} "
             f"({best.metrics[metric].value:.3f}): difference {difference.value:+.3f}, 95% CI "
             f"{difference.ci_low:+.3f} to {difference.ci_high:+.3f} (paired bootstrap).")
 
@@ -252,6 +257,48 @@ def _examples(task: Task, result: ModelResult, x_test: pd.DataFrame,
     ]
 
 
+def compared_models(config: RunConfig, deep_model: str, baselines: tuple[str, ...]) -> list[str]:
+    """The candidate first (the deep model unless ``config.model`` names another), then the
+    other models it is compared with."""
+    primary = config.model or deep_model
+    return [primary, *(n for n in (deep_model, *baselines) if n != primary)]
+
+
+def start_run(task_name: str, config: RunConfig) -> tuple[datetime, str, Path]:
+    """The run's creation time, its id and its (created) output folder."""
+    created_at = datetime.now(UTC)
+    run_id = f"{created_at:%Y%m%dT%H%M%SZ}-s{config.seed}-{uuid.uuid4().hex[:6]}"
+    out_dir = Path(config.out_dir) if config.out_dir else Path("runs") / task_name / run_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return created_at, run_id, out_dir
+
+
+def finish_run(run: Any, store: ModelStore | None,
+               render_card: Callable[[Any, ModelVersion | None], str],
+               write_report: Callable[[Any, Path], Path], console: Console) -> None:
+    """Register the candidate (unless the config says not to), then write the card,
+    metrics.json and the report into the run folder."""
+
+    def documents(record: ModelVersion | None) -> dict[str, str]:
+        run.version = record
+        return {CARD_NAME: render_card(run, record),
+                METRICS_NAME: json.dumps(run.metrics_document(), indent=2)}
+
+    primary = run.primary
+    if run.config.register:
+        (store or ModelStore()).register(
+            run.task.name, primary.predictor, model_name=run.primary_model,
+            model_kind=primary.kind, run_id=run.run_id, data_fingerprint=run.data_fingerprint,
+            metrics={m: e.to_dict() for m, e in primary.metrics.items()},
+            config=run.config.to_dict(), documents=documents,
+        )
+    for name, text in documents(run.version).items():
+        write_atomic(run.out_dir / name, text)
+    write_report(run, run.out_dir / "report.html")
+    console.print(run.verdict)
+    console.print(f"report: {run.out_dir / 'report.html'}")
+
+
 def train_task(task: Task, config: RunConfig | None = None,
                store: ModelStore | None = None) -> Run:
     """Train, compare, calibrate, evaluate, explain, audit and register models for ``task``.
@@ -264,12 +311,9 @@ def train_task(task: Task, config: RunConfig | None = None,
 
     config = config or RunConfig()
     console = Console(stderr=True, quiet=not config.progress)
-    primary_name = config.model or task.deep_model
-    names = [primary_name, *(n for n in (task.deep_model, *task.baselines) if n != primary_name)]
-    created_at = datetime.now(UTC)
-    run_id = f"{created_at:%Y%m%dT%H%M%SZ}-s{config.seed}-{uuid.uuid4().hex[:6]}"
-    out_dir = Path(config.out_dir) if config.out_dir else Path("runs") / task.name / run_id
-    out_dir.mkdir(parents=True, exist_ok=True)
+    names = compared_models(config, task.deep_model, task.baselines)
+    primary_name = names[0]
+    created_at, run_id, out_dir = start_run(task.name, config)
 
     console.print(f"[bold]{task.name}[/bold]: loading data")
     dataset, x, y = task.load_xy()
@@ -299,28 +343,15 @@ def train_task(task: Task, config: RunConfig | None = None,
                     for part, idx in (("train", split.train), ("validation", split.validation),
                                       ("test", split.test))},
         primary_model=primary_name, results=results, comparisons=comparisons,
-        verdict=_verdict(task, primary, results, comparisons), y_test=y_test,
+        verdict=comparison_verdict(
+            primary_name, results, comparisons, task.primary_metric,
+            higher_is_better=bool(BINARY_METRICS[task.primary_metric].higher_is_better)),
+        y_test=y_test,
         decision_curve=decision_curve(y_test, {n: r.test_probability
                                                for n, r in results.items()}),
         examples=_examples(task, primary, x.iloc[split.test], y_test), out_dir=out_dir,
         environment=environment(),
     )
 
-    def documents(record: ModelVersion | None) -> dict[str, str]:
-        run.version = record
-        return {CARD_NAME: render_card(run, record),
-                METRICS_NAME: json.dumps(run.metrics_document(), indent=2)}
-
-    if config.register:
-        (store or ModelStore()).register(
-            task.name, primary.predictor, model_name=primary_name, model_kind=primary.kind,
-            run_id=run_id, data_fingerprint=run.data_fingerprint,
-            metrics={m: e.to_dict() for m, e in primary.metrics.items()},
-            config=config.to_dict(), documents=documents,
-        )
-    for name, text in documents(run.version).items():
-        write_atomic(out_dir / name, text)
-    write_report(run, out_dir / "report.html")
-    console.print(run.verdict)
-    console.print(f"report: {out_dir / 'report.html'}")
+    finish_run(run, store, render_card, write_report, console)
     return run

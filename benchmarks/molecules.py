@@ -239,25 +239,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch_root:
         scratch = Path(scratch_root)
         if not args.only_throughput:
-            results = []
-            for task_name in args.tasks:
-                per_seed = []
-                for seed in range(args.seeds):
+            # Seeds outer, tasks inner: an interrupted run still covers every task.
+            per_task: dict[str, list[dict[str, object]]] = {t: [] for t in args.tasks}
+            for seed in range(args.seeds):
+                for task_name in args.tasks:
                     if (task_name, seed) in done:
-                        per_seed.append(done[(task_name, seed)])
+                        per_task[task_name].append(done[(task_name, seed)])
                         continue
                     console.print(f"[bold]{task_name}[/bold] seed {seed}")
                     folder = scratch / f"{task_name}-{seed}"
-                    per_seed.append(run_seed(task_name, seed, args.resamples, folder,
-                                             args.threads, args.quick))
+                    per_task[task_name].append(run_seed(task_name, seed, args.resamples,
+                                                        folder, args.threads, args.quick))
                     if speed_model is None:
-                        speed_model = (task_name, Path(per_seed[-1]["chemprop_model"]),
-                                       folder / "home")
-                    results = [r for r in results if r["task"] != task_name]
-                    results.append({**summarise(task_name, per_seed), "per_seed": per_seed})
-                    document["results"] = results + [
-                        r for r in previous.get("results", [])
-                        if r["task"] not in {x["task"] for x in results}]
+                        speed_model = (task_name, Path(per_task[task_name][-1]
+                                                       ["chemprop_model"]), folder / "home")
+                    document["results"] = [
+                        {**summarise(name, runs), "per_seed": runs}
+                        for name, runs in per_task.items() if runs]
                     result_file.write_text(json.dumps(document, indent=2))
         if not args.skip_throughput:
             if speed_model is None:

@@ -72,7 +72,33 @@ def test_preprocessor_imputes_from_training_data_only() -> None:
     # one indicator for "a", the only column with missing training values
     assert out.shape == (2, 3)
     assert preprocessor.output_groups_.tolist() == [0, 1, 0]
-    assert preprocessor.imputer_.statistics_.tolist() == [2.0, 10.0]
+    assert preprocessor.medians_.tolist() == [2.0, 10.0]
+    # the missing "a" takes the training median, the missing "b" too (no indicator for "b")
+    filled = out[:, :2] * preprocessor.scales_ + preprocessor.means_
+    assert filled[0].tolist() == pytest.approx([2.0, 10.0])
+    assert out[:, 2].tolist() == [1.0, 0.0]
+
+
+def test_preprocessor_matches_scikit_learn() -> None:
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame(rng.normal(size=(200, 4)), columns=list("abcd"))
+    train.iloc[rng.choice(200, 30, replace=False), 1] = np.nan
+    test = pd.DataFrame(rng.normal(size=(50, 4)), columns=list("abcd"))
+    test.iloc[:10, [0, 1]] = np.nan
+    imputer = SimpleImputer(strategy="median", add_indicator=True).fit(train)
+    imputed = imputer.transform(test)
+    scaler = StandardScaler().fit(imputer.transform(train)[:, :4])
+    expected = np.hstack([scaler.transform(imputed[:, :4]), imputed[:, 4:]])
+    assert np.allclose(TabularPreprocessor().fit(train).transform(test), expected, atol=1e-5)
+
+
+def test_preprocessor_rejects_infinite_values() -> None:
+    preprocessor = TabularPreprocessor().fit(pd.DataFrame({"a": [1.0, 2.0]}))
+    with pytest.raises(ValueError, match="infinite"):
+        preprocessor.transform(pd.DataFrame({"a": [np.inf]}))
 
 
 def test_binary_target_is_required(framingham_sample) -> None:

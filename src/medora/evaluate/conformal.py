@@ -36,9 +36,10 @@ class SplitConformal:
         n = len(y)
         rank = math.ceil((n + 1) * self.coverage)
         if rank > n:
+            needed = math.ceil(self.coverage / (1 - self.coverage) - 1e-9)
             raise ValueError(f"{n} calibration samples cannot certify {self.coverage:.0%} "
-                             f"coverage; at least {math.ceil(self.coverage / (1 - self.coverage) - 1e-9)}"
-                             " are needed (or ask for a lower coverage)")
+                             f"coverage; at least {needed} are needed (or ask for a lower "
+                             "coverage)")
         self.beta_ = float(np.median(spread)) or 1.0  # no spread at all: constant width
         scores = np.abs(y - prediction) / (spread + self.beta_)
         self.quantile_ = float(np.sort(scores)[rank - 1])

@@ -27,9 +27,10 @@ def build_model(name: str, seed: int = 0, quick: bool = False, progress: bool = 
         raise KeyError(f"unknown model {name!r}; available: {', '.join(sorted(MODEL_CLASSES))}")
     if name == MLPClassifier.name:
         trainer = TrainerConfig(max_epochs=15 if quick else 300, patience=5 if quick else 30,
-                                learning_rate=1e-3, weight_decay=1e-3, progress=progress,
+                                learning_rate=1e-2, weight_decay=1e-2, progress=progress,
                                 checkpoint_dir=checkpoint_dir)
-        return MLPClassifier(n_members=2 if quick else 5, trainer=trainer, seed=seed)
+        return MLPClassifier(n_members=2 if quick else 5, dropout=(0.2, 0.5, 0.7),
+                             trainer=trainer, seed=seed)
     if name == GradientBoostingModel.name:
         return GradientBoostingModel(seed=seed, max_iter=100 if quick else 500)
     return MODEL_CLASSES[name](seed=seed)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
-from sklearn.impute import SimpleImputer
-from sklearn.preprocessing import StandardScaler
 
 
 class TabularPreprocessor:
@@ -23,25 +23,42 @@ class TabularPreprocessor:
 
     def fit(self, x: pd.DataFrame) -> TabularPreprocessor:
         self.feature_names_ = list(x.columns)
-        self.imputer_ = SimpleImputer(strategy="median", add_indicator=True,
-                                      keep_empty_features=True)
-        imputed = self.imputer_.fit_transform(x.to_numpy(dtype=float))
-        self.scaler_ = StandardScaler().fit(imputed[:, :len(self.feature_names_)])
-        indicator_features = (self.imputer_.indicator_.features_
-                              if self.imputer_.indicator_ is not None else [])
+        values = self._values(x)
+        missing = np.isnan(values)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column: median 0
+            self.medians_ = np.nan_to_num(np.nanmedian(values, axis=0))
+        filled = np.where(missing, self.medians_, values)
+        self.means_ = filled.mean(axis=0)
+        spread = filled.std(axis=0)
+        self.scales_ = np.where(spread > 0, spread, 1.0)
+        # Indicators only for features missing somewhere in training, as scikit-learn's
+        # MissingIndicator does by default: a feature never missing has nothing to indicate.
+        self.indicator_features_ = np.flatnonzero(missing.any(axis=0))
         self.output_groups_ = np.array(
-            [*range(len(self.feature_names_)), *indicator_features], dtype=int)
+            [*range(len(self.feature_names_)), *self.indicator_features_], dtype=int)
         return self
 
     def transform(self, x: pd.DataFrame) -> np.ndarray:
-        missing = [name for name in self.feature_names_ if name not in x.columns]
-        if missing:
-            raise ValueError(f"input lacks feature column(s) {missing}; expected "
-                             f"{self.feature_names_}")
-        imputed = self.imputer_.transform(x[self.feature_names_].to_numpy(dtype=float))
-        n_features = len(self.feature_names_)
-        scaled = self.scaler_.transform(imputed[:, :n_features])
-        return np.hstack([scaled, imputed[:, n_features:]]).astype(np.float32)
+        values = self._values(x)
+        missing = np.isnan(values)
+        scaled = (np.where(missing, self.medians_, values) - self.means_) / self.scales_
+        return np.hstack([scaled, missing[:, self.indicator_features_]]).astype(np.float32)
+
+    def _values(self, x: pd.DataFrame) -> np.ndarray:
+        """The feature columns in training order as floats (plain NumPy: this runs once per
+        served request, where pandas' column selection would cost more than the model)."""
+        names = getattr(self, "feature_names_", list(x.columns))
+        if list(x.columns) != names:
+            missing = [name for name in names if name not in x.columns]
+            if missing:
+                raise ValueError(f"input lacks feature column(s) {missing}; expected {names}")
+            x = x[names]
+        values = x.to_numpy(dtype=float)
+        if np.isinf(values).any():
+            raise ValueError("input contains infinite values; give finite numbers (leave a "
+                             "value empty if it is missing)")
+        return values
 
     def group_attributions(self, attributions: np.ndarray) -> np.ndarray:
         """Sum attributions of the transformed columns into one per original feature."""

@@ -197,6 +197,7 @@ def predict_command(
     """Predict each patient's calibrated risk (95% interval, threshold flag) or each
     molecule's property (conformal interval, applicability domain, atom map)."""
     from medora.predict import ModelUnavailableError, predict_patients
+    from medora.registry.store import ArtifactIntegrityError
     from medora.tasks.molecules import MoleculeTask
 
     definition = _task(task)
@@ -215,7 +216,7 @@ def predict_command(
                      f"{definition.threshold.value})")
     except InputValidationError as error:
         raise _fail(str(error)) from None
-    except (LookupError, ModelUnavailableError) as error:
+    except (LookupError, ModelUnavailableError, ArtifactIntegrityError) as error:
         raise _fail(str(error.args[0])) from None
     record = result.version
     if record.status != "approved":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -47,6 +49,25 @@ def test_tampered_artifact_is_detected(tmp_path, predictor) -> None:
         handle.write(b"tampered")
     with pytest.raises(ArtifactIntegrityError, match="does not match the SHA-256"):
         store.load(record)
+
+
+class _Vanished:
+    """A class that existed when an artifact was pickled and is gone when it is loaded."""
+
+
+def test_artifact_from_an_incompatible_release_names_the_fix(tmp_path, monkeypatch) -> None:
+    import json
+
+    store = ModelStore(tmp_path)
+    record = store.register(
+        "t.demo", _Vanished(), model_name="m", model_kind="baseline", run_id="run-1",
+        data_fingerprint="abc", metrics={}, config={"medora_version": "0.0.1"},
+        documents=lambda r: {})
+    monkeypatch.delattr(sys.modules[__name__], "_Vanished")
+    with pytest.raises(ArtifactIntegrityError, match="registered by medora 0.0.1 and cannot "
+                                                     "be loaded.*retrain it"):
+        store.load(record)
+    assert json.loads((tmp_path / "t.demo" / "v1" / "version.json").read_text())["version"] == 1
 
 
 def test_status_changes_are_recorded_and_retired_versions_skipped(tmp_path, predictor) -> None:

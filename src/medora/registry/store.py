@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -141,7 +142,17 @@ class ModelStore:
             raise ArtifactIntegrityError(
                 f"{artifact} does not match the SHA-256 recorded at registration; the file was "
                 "changed or corrupted. Retrain or restore it from a backup.")
-        return joblib.load(artifact)
+        try:
+            return joblib.load(artifact)
+        except (AttributeError, ImportError, TypeError, ValueError, EOFError,
+                pickle.UnpicklingError) as error:
+            # The classes the artifact was pickled from have changed since it was registered.
+            raise ArtifactIntegrityError(
+                f"{record.task} v{record.version} was registered by medora "
+                f"{record.config.get('medora_version', 'of an earlier release')} and cannot be "
+                f"loaded by medora {_medora_version()} ({type(error).__name__}: {error}); "
+                "retrain it with this version, or use the medora release that registered it"
+            ) from error
 
     def card(self, record: ModelVersion) -> str:
         return (Path(record.path) / CARD_NAME).read_text()
@@ -165,6 +176,12 @@ class ModelStore:
     @staticmethod
     def _read(path: Path) -> ModelVersion:
         return ModelVersion(**json.loads(path.read_text()))
+
+
+def _medora_version() -> str:
+    from importlib import metadata
+
+    return metadata.version("medora")
 
 
 def _sha256(path: Path) -> str:

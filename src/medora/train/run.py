@@ -58,7 +58,7 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "out_dir": str(self.out_dir) if self.out_dir else None,
-                "n_resamples": self.resamples}
+                "n_resamples": self.resamples, "medora_version": metadata.version("medora")}
 
 
 @dataclass

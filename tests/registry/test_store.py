@@ -64,8 +64,8 @@ def test_artifact_from_an_incompatible_release_names_the_fix(tmp_path, monkeypat
         data_fingerprint="abc", metrics={}, config={"medora_version": "0.0.1"},
         documents=lambda r: {})
     monkeypatch.delattr(sys.modules[__name__], "_Vanished")
-    with pytest.raises(ArtifactIntegrityError, match="registered by medora 0.0.1 and cannot "
-                                                     "be loaded.*retrain it"):
+    with pytest.raises(ArtifactIntegrityError, match=r"registered by medora 0\.0\.1 and cannot "
+                                                     r"be loaded.*retrain it"):
         store.load(record)
     assert json.loads((tmp_path / "t.demo" / "v1" / "version.json").read_text())["version"] == 1
 

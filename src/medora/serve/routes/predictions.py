@@ -21,9 +21,13 @@ router = APIRouter(tags=["predictions"], responses=AUTH_RESPONSES)
 
 def _task(name: str) -> Task:
     try:
-        return get_task(name)
+        task = get_task(name)
     except KeyError as error:
         raise NotFoundError(str(error.args[0])) from None
+    if not isinstance(task, Task):
+        raise NotFoundError(f"{name} is a {task.modality} task; the service predicts from "
+                            "patient inputs, for the tasks GET /tasks lists")
+    return task
 
 
 def _task_info(task: Task) -> TaskInfo:
@@ -37,7 +41,7 @@ def _task_info(task: Task) -> TaskInfo:
 @router.get("/tasks")
 def list_tasks(_: Predictor) -> list[TaskInfo]:
     """Every task the service can predict, with the inputs each needs."""
-    return [_task_info(task) for task in registered_tasks()]
+    return [_task_info(task) for task in registered_tasks(modality="tabular")]
 
 
 @router.post("/predict/{task}", status_code=status.HTTP_201_CREATED, responses={

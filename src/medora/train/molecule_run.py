@@ -31,6 +31,7 @@ from medora.registry.store import ModelStore, ModelVersion
 from medora.tasks.base import Split
 from medora.tasks.molecules import MoleculeTask
 from medora.train.run import (
+    ComparedModel,
     RunConfig,
     compared_models,
     comparison_verdict,
@@ -44,17 +45,11 @@ INTERVAL_COVERAGE = 0.9
 
 
 @dataclass
-class MoleculeResult:
-    """One compared model's fitted predictor and its test-set evidence."""
+class MoleculeResult(ComparedModel):
+    """One compared molecule model's fitted predictor and its test-set evidence."""
 
-    name: str
-    display_name: str
-    kind: str
-    explanation_method: str
     predictor: ConformalRegressor
-    metrics: dict[str, Estimate]
     coverage: dict[str, float]
-    training_seconds: float
     test_prediction: np.ndarray
     test_lower: np.ndarray
     test_upper: np.ndarray

@@ -62,17 +62,24 @@ class RunConfig:
 
 
 @dataclass
-class ModelResult:
-    """One compared model's fitted predictor and its test-set evidence."""
+class ComparedModel:
+    """What every model compared in a run records, whatever its task: who it is, how it
+    explains itself, its test metrics and its training time."""
 
     name: str
     display_name: str
     kind: str
     explanation_method: str
-    predictor: CalibratedModel
     metrics: dict[str, Estimate]
-    calibration: dict[str, float]
     training_seconds: float
+
+
+@dataclass
+class ModelResult(ComparedModel):
+    """One compared binary risk model's fitted predictor and its test-set evidence."""
+
+    predictor: CalibratedModel
+    calibration: dict[str, float]
     test_probability: np.ndarray
     test_probability_uncalibrated: np.ndarray
     importance: pd.Series

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
@@ -123,3 +125,39 @@ def test_concurrent_appends_never_fork_the_chain(service) -> None:
         list(pool.map(append, range(80)))
     result = verify(service)
     assert result["ok"] and result["checked"] == 82  # and the two model registrations
+
+
+# One writer process, as a worker of `medora serve --workers N` is: its own engine and
+# connections, appending from two threads.
+_APPENDER = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from medora.serve import audit
+from medora.serve.db import Database
+
+url, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+database = Database(url)
+
+def append(number):
+    with database.write() as session:
+        audit.append(session, actor=name, action="test.append", target=f"n:{number}")
+
+with ThreadPoolExecutor(max_workers=2) as pool:
+    list(pool.map(append, range(count)))
+database.dispose()
+"""
+
+
+def test_appends_from_several_processes_keep_one_chain(database_url: str, database) -> None:
+    processes = [subprocess.Popen([sys.executable, "-c", _APPENDER, database_url, f"worker-{n}",
+                                   "40"], stderr=subprocess.PIPE, text=True)
+                 for n in range(3)]
+    for process in processes:
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, errors
+    with database.read() as session:
+        result = audit.verify_chain(session)
+        actors = [event.actor for event in audit.events_after(session, 0, 1000)]
+    assert result.ok and result.checked == 120
+    assert sorted(set(actors)) == ["worker-0", "worker-1", "worker-2"]
+    assert all(actors.count(f"worker-{n}") == 40 for n in range(3))

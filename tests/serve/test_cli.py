@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -68,4 +69,29 @@ def test_db_upgrade_and_serve_help(database_url: str) -> None:
     assert result.exit_code == 0 and "up to date" in result.output
     result = runner.invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
-    assert all(option in result.output for option in ("--db", "--host", "--port"))
+    assert all(option in result.output for option in ("--db", "--host", "--port", "--workers",
+                                                      "--keep-alive"))
+
+
+def test_serve_refuses_a_database_it_cannot_open(tmp_path) -> None:
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = runner.invoke(app, ["serve", "--workers", "2", "--db",
+                                 f"postgresql://medora:hunter2-secret@127.0.0.1:{port}/medora"],
+                           env={"MEDORA_SECRET_KEY": "s" * 48, "MEDORA_HOME": str(tmp_path)})
+    assert result.exit_code == 2, result.output
+    assert "cannot use the database at postgresql://medora:***@127.0.0.1" in result.output
+    assert "hunter2" not in result.output
+
+
+def test_the_database_url_may_come_from_the_environment(database_url: str, monkeypatch) -> None:
+    monkeypatch.setenv("MEDORA_DATABASE_URL", database_url)
+    result = runner.invoke(app, ["users", "add", "dora", "--role", "auditor"])
+    assert result.exit_code == 0, result.output
+    database = Database(database_url)
+    try:
+        with database.read() as session:
+            assert accounts.user_named(session, "dora").role == "auditor"
+    finally:
+        database.dispose()

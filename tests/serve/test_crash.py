@@ -4,12 +4,7 @@ review it acknowledged is there, and the audit chain still verifies."""
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,6 +14,7 @@ import pytest
 
 from medora.serve import accounts
 from medora.serve.credentials import issue_access_token
+from medora.serve.launch import ServiceProcess, start_service
 from medora.serve.settings import ServiceSettings
 from medora.tasks.cardio import FRAMINGHAM_CHD
 
@@ -30,48 +26,30 @@ DECISIONS = [{"action": "accept"}, {"action": "escalate", "reason": "second opin
              {"action": "override", "reason": "on statins", "clinician_value": 0.1}]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Server:
-    """`medora serve` in a child process, logging to a file."""
+    """`medora serve` in a child process that can be killed and started again on one home."""
 
     def __init__(self, database_url: str, home: Path) -> None:
-        self.database_url = database_url
         self.env = {**os.environ, "MEDORA_HOME": str(home), "MEDORA_SECRET_KEY": SECRET}
-        self.log_path = home / "server.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = ""
+        self.database_url = database_url
+        self.log = home / "server.log"
+        self.process: ServiceProcess | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.process is not None
+        return self.process.url
 
     def start(self) -> None:
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [Path(sys.executable).parent / "medora", "serve", "--db", self.database_url,
-                 "--port", str(port)], env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log_path.read_text()
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise TimeoutError(self.log_path.read_text())
+        self.process = start_service(["--db", self.database_url], env=self.env, log=self.log)
 
     def kill(self) -> None:
         assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        self.process.kill()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+        if self.process is not None:
+            self.process.stop()
 
 
 def _review_burst(server: Server, prediction_ids: list[str],
@@ -152,6 +130,6 @@ def test_acknowledged_reviews_survive_kill_9(server: Server, database_url: str,
         assert {review["id"] for review in acknowledged} <= audited
     server.stop()
 
-    log = server.log_path.read_text()
+    log = server.log.read_text()
     assert "POST /predictions/{prediction_id}/reviews 201" in log
     assert "CRASH-" not in log

@@ -111,6 +111,14 @@ def test_unknown_task_is_404_listing_the_known_ones(serving) -> None:
     assert all(name in detail for name in task_names())
 
 
+def test_molecule_tasks_are_not_served(serving) -> None:
+    molecule = list_tasks("molecule")[0].name
+    response = serving.request("POST", f"/predict/{molecule}",
+                               json={"patient_id": "MRN-1", "inputs": {}})
+    assert response.status_code == 404
+    assert f"{molecule} is a molecule task" in response.json()["detail"]
+
+
 def test_unknown_prediction_is_404(serving) -> None:
     assert serving.request("GET", f"/predictions/{uuid.uuid4()}").status_code == 404
     assert serving.request("GET", "/predictions/not-a-uuid").status_code == 422

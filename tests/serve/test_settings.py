@@ -48,7 +48,15 @@ def test_short_secrets_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         load_secret_key()
 
 
-def test_defaults(medora_home: Path) -> None:
+def test_database_url_from_the_environment(medora_home: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDORA_SECRET_KEY", STRONG)
+    monkeypatch.setenv("MEDORA_DATABASE_URL", "postgresql://medora@db.internal/medora")
+    assert ServiceSettings().database_url == "postgresql://medora@db.internal/medora"
+
+
+def test_defaults(medora_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MEDORA_DATABASE_URL", raising=False)
     settings = ServiceSettings()
     assert settings.database_url == f"sqlite:///{medora_home / 'medora.db'}"
     assert settings.registry_root == medora_home / "registry"

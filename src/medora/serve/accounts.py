@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from medora.serve import audit
@@ -16,7 +16,7 @@ from medora.serve.credentials import (
     new_api_key,
     verify_password,
 )
-from medora.serve.db import ROLES, ApiKey, Role, User, utc_now
+from medora.serve.db import ROLES, ApiKey, Executor, Role, User, utc_now
 
 USER_NAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 MIN_PASSWORD_LENGTH = 12
@@ -28,6 +28,23 @@ class AccountError(ValueError):
 
 def user_named(session: Session, name: str) -> User | None:
     return session.scalars(select(User).where(User.name == name)).first()
+
+
+# Prepared once: the per-request checks run them on every authenticated request.
+_IDENTITY_BY_KEY = (select(User.name, User.role).join(ApiKey)
+                    .where(ApiKey.key_sha256 == bindparam("digest")))
+_ROLE_BY_NAME = select(User.role).where(User.name == bindparam("name"))
+
+
+def identity_for_api_key(executor: Executor, key: str) -> tuple[str, Role] | None:
+    """The name and role of the user an API key acts as (the per-request check)."""
+    row = executor.execute(_IDENTITY_BY_KEY, {"digest": api_key_digest(key)}).first()
+    return None if row is None else (row.name, row.role)
+
+
+def role_of(executor: Executor, name: str) -> Role | None:
+    """The role of the user named ``name`` (the per-request check of a token)."""
+    return executor.execute(_ROLE_BY_NAME, {"name": name}).scalar()
 
 
 def user_for_api_key(session: Session, key: str) -> User | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -55,24 +56,42 @@ async def _invalid_inputs(_: Request, error: InputValidationError) -> JSONRespon
                         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+def prepare_database(settings: ServiceSettings) -> None:
+    """Migrate the database to the newest schema and register the model versions found in the
+    registry: what ``medora serve`` does once before its workers start."""
+    database = Database(settings.database_url)
+    try:
+        migrate.upgrade(database)
+        lifecycle.sync_registry(database, ModelStore(settings.registry_root))
+    finally:
+        database.dispose()
+
+
+def create_app(settings: ServiceSettings | None = None, *, prepare: bool = True) -> FastAPI:
     """The service, configured by ``settings`` (default: from the environment).
 
     Start-up migrates the database to the newest schema and registers model versions found in
-    the registry; shutdown closes the database connections.
+    the registry (with ``prepare=False`` it only checks that the schema is current, because
+    ``medora serve`` has done both once for all its workers), then loads the serving models;
+    shutdown closes the database connections.
     """
     settings = settings or ServiceSettings()
     metrics = Metrics.create()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if prepare:
+            prepare_database(settings)
         database = Database(settings.database_url)
         try:
-            migrate.upgrade(database)
+            if not prepare:
+                migrate.require_current(database)
             store = ModelStore(settings.registry_root)
-            lifecycle.sync_registry(database, store)
-            app.state.service = ServiceState(settings=settings, database=database, store=store,
-                                             models=ModelCache(store), metrics=metrics)
+            models = ModelCache(store)
+            models.preload(database)
+            app.state.service = ServiceState(
+                settings=settings, database=database, store=store, models=models,
+                metrics=metrics, model_threads=CapacityLimiter(settings.model_threads))
             yield
         finally:
             database.dispose()
@@ -90,3 +109,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver, metrics=metrics)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """One worker process of ``medora serve --workers N`` (a uvicorn app factory): settings
+    from the environment, the database already prepared by the parent process, and one torch
+    thread (the worker processes are the parallelism)."""
+    import torch
+
+    torch.set_num_threads(1)
+    return create_app(ServiceSettings(), prepare=False)

@@ -15,14 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from medora.serve.db import AuditEvent, utc_now
+from medora.serve.db import AuditEvent, Executor, dialect_of, utc_now
 
 GENESIS_HASH = "0" * 64
 # The advisory lock that serialises appends on PostgreSQL (any constant unique to the chain).
 _CHAIN_LOCK_KEY = 0x6D65_646F_7261_02
+
+
+_LOCK = select(func.pg_advisory_xact_lock(_CHAIN_LOCK_KEY))
+_HEAD = (select(AuditEvent.sequence, AuditEvent.hash)
+         .order_by(AuditEvent.sequence.desc()).limit(1))
+_INSERT = insert(AuditEvent.__table__)
 
 
 def event_hash(prev_hash: str, sequence: int, at: datetime, actor: str, action: str,
@@ -35,33 +41,40 @@ def event_hash(prev_hash: str, sequence: int, at: datetime, actor: str, action: 
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def lock_chain(session: Session) -> None:
+def lock_chain(executor: Executor) -> None:
     """Hold the chain's lock until the transaction ends: on PostgreSQL a transaction-scoped
     advisory lock (a row lock could not cover the empty chain); on SQLite the write
     transaction already holds the database's only write lock."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(_CHAIN_LOCK_KEY)))
+    if dialect_of(executor) == "postgresql":
+        executor.execute(_LOCK)
 
 
-def append(session: Session, *, actor: str, action: str, target: str,
+def append(executor: Executor, *, actor: str, action: str, target: str,
            details: dict[str, Any] | None = None) -> AuditEvent:
     """Add the next event to the chain inside the caller's transaction.
 
     Appends are serialised by :func:`lock_chain`, held until commit, so call this as the last
-    step of a transaction.
+    step of a transaction. The event is inserted at once; the one returned is a detached copy.
+
+    The chain stays linear with any number of threads and processes appending: on SQLite the
+    write transaction (``BEGIN IMMEDIATE``) holds the database's only write lock from its
+    start; on PostgreSQL the advisory lock is taken before the head is read, and each
+    statement of a READ COMMITTED transaction sees everything committed before it began, so
+    the head read after the lock is the newest. The primary key on the sequence and the unique
+    predecessor hash refuse a fork even if both failed.
     """
-    lock_chain(session)
-    last = session.execute(
-        select(AuditEvent.sequence, AuditEvent.hash)
-        .order_by(AuditEvent.sequence.desc()).limit(1)).first()
+    lock_chain(executor)
+    last = executor.execute(_HEAD).first()
     sequence, prev_hash = (last.sequence + 1, last.hash) if last else (1, GENESIS_HASH)
     at = utc_now()
     details = details or {}
-    event = AuditEvent(sequence=sequence, at=at, actor=actor, action=action, target=target,
-                       details=details, prev_hash=prev_hash,
-                       hash=event_hash(prev_hash, sequence, at, actor, action, target, details))
-    session.add(event)
-    return event
+    values = {"sequence": sequence, "at": at, "actor": actor, "action": action,
+              "target": target, "details": details, "prev_hash": prev_hash,
+              "hash": event_hash(prev_hash, sequence, at, actor, action, target, details)}
+    # A plain INSERT, sent now: the ORM's unit of work would cost more than the rest of the
+    # append, on every prediction.
+    executor.execute(_INSERT, values)
+    return AuditEvent(**values)
 
 
 def events_after(session: Session, sequence: int, limit: int) -> list[AuditEvent]:

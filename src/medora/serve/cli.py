@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 CLI_ACTOR = "cli"  # the audit log's actor for changes made from the command line
 
 DatabaseOption = Annotated[str | None, typer.Option(
-    "--db", help="Database URL (default: sqlite:///$MEDORA_HOME/medora.db), e.g. "
-                 "postgresql://medora@localhost/medora.")]
+    "--db", help="Database URL (default: $MEDORA_DATABASE_URL, else "
+                 "sqlite:///$MEDORA_HOME/medora.db), e.g. postgresql://medora@localhost/medora.")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -59,25 +59,51 @@ def serve_command(
     db: DatabaseOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Worker processes (about one per core); each loads the models and "
+                            "reads its settings from the environment.")] = 1,
+    keep_alive: Annotated[int, typer.Option(
+        min=1, help="Seconds an idle keep-alive connection stays open. Keep it longer than "
+                    "the idle timeout of clients and load balancers in front (httpx: 5 s, "
+                    "many proxies: 60 s): when both sides close at the same moment, a request "
+                    "sent just then is lost.")] = 75,
 ) -> None:
-    """Run the API service; its documentation is at /docs."""
+    """Run the API service (documentation at /docs). The database is migrated and the
+    registry's versions registered once, before the workers start."""
+    import os
+
     import torch
     import uvicorn
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import OperationalError
 
-    from medora.serve.app import create_app
-    from medora.serve.settings import ServiceSettings, default_database_url
+    from medora.serve.app import create_app, prepare_database
+    from medora.serve.settings import DATABASE_URL_ENV, ServiceSettings, default_database_url
 
     try:
+        # Reads (or generates, once) the signing secret before any worker needs it.
         settings = ServiceSettings(database_url=db or default_database_url())
     except ValueError as error:
         raise _fail(str(error)) from None
-    # A request's model work is tiny; concurrent requests are the parallelism. More intra-op
-    # threads per request only oversubscribe the cores (seen: the forward pass 10x slower).
-    torch.set_num_threads(1)
+    try:
+        prepare_database(settings)
+    except OperationalError as error:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        raise _fail(f"cannot use the database at {where}: {error.orig}") from None
     # uvicorn's access log would write full paths and query strings; the service logs
     # requests itself, by route template.
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False,
-                log_config=_log_config())
+    options: dict[str, Any] = {"host": host, "port": port, "access_log": False,
+                               "log_config": _log_config(), "timeout_keep_alive": keep_alive}
+    if workers == 1:
+        # A request's model work is tiny; concurrent requests are the parallelism. More
+        # intra-op threads per request only oversubscribe the cores (seen: the forward pass
+        # 10x slower).
+        torch.set_num_threads(1)
+        uvicorn.run(create_app(settings, prepare=False), **options)
+        return
+    # Each worker is a fresh process that builds its app from the environment.
+    os.environ[DATABASE_URL_ENV] = settings.database_url
+    uvicorn.run("medora.serve.app:create_worker_app", factory=True, workers=workers, **options)
 
 
 users_app = typer.Typer(help="Service users and their API keys.", no_args_is_help=True)

@@ -6,7 +6,11 @@ commits before the route returns, so anything the API acknowledged survives a cr
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,6 +90,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# Where the service's queries run: an ORM session, or a plain connection on the hot paths.
+Executor = Session | Connection
+
+
+def dialect_of(executor: Executor) -> str:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return bind.dialect.name
 
 
 class Base(DeclarativeBase):
@@ -234,6 +247,69 @@ def create_database_engine(url: str) -> Engine:
 
 
 _WRITE_OPTION = "medora_write"
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class WriteGate:
+    """Lets one SQLite write transaction at a time through, across the threads of a process
+    (a lock) and across processes (``flock`` on a file beside the database).
+
+    SQLite makes a writer that finds the database locked retry after sleeps that grow from
+    1 ms to 100 ms, so with a few concurrent writers some wait tens of milliseconds for a lock
+    that was free after two. Queueing here first, the next writer goes as soon as the previous
+    one commits. Correctness never depends on the gate (``BEGIN IMMEDIATE`` still takes
+    SQLite's own lock): a writer that bypasses it, such as the sqlite3 shell, is merely not
+    queued. One gate per database file and process (see :func:`write_gate`).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.Lock()
+        self._file = path.with_name(path.name + ".write-lock")
+
+    @contextmanager
+    def hold(self, timeout: float = BUSY_TIMEOUT_SECONDS) -> Iterator[None]:
+        deadline = time.monotonic() + timeout
+        if not self._lock.acquire(timeout=timeout):
+            raise TimeoutError(f"no SQLite write slot within {timeout:g} s")
+        try:
+            # Opened per transaction (a few microseconds), so no descriptor outlives its use;
+            # closing it releases the flock.
+            descriptor = os.open(self._file, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                self._flock(descriptor, deadline)
+                yield
+            finally:
+                os.close(descriptor)
+        finally:
+            self._lock.release()
+
+    @staticmethod
+    def _flock(descriptor: int, deadline: float) -> None:
+        # Polled rather than blocking so that a stuck holder ends in an error, as it would in
+        # SQLite, instead of a hang; only one thread per process ever polls.
+        delay = 0.0001
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("another process held the SQLite write slot too "
+                                       "long") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.001)
+
+
+_gates: dict[Path, WriteGate] = {}
+_gates_lock = threading.Lock()
+
+
+def write_gate(path: Path) -> WriteGate:
+    """The process's one gate for the SQLite file at ``path``, shared by every engine on it,
+    so that two engines in one process (a test's and the app's) queue in the same line."""
+    key = path.resolve()
+    with _gates_lock:
+        return _gates.setdefault(key, WriteGate(key))
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -251,7 +327,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")  # a commit is on disk, not only in the OS
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -267,15 +343,26 @@ class Database:
         self.engine = create_database_engine(url)
         self.writer = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._reader = self.engine.execution_options(postgresql_readonly=True)
+        database = self.engine.url.database
+        self._gate = write_gate(Path(database)) if self.dialect == "sqlite" and database else None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        if self._gate is None:
+            yield
+        else:
+            with self._gate.hold():
+                yield
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A read-write transaction, committed when the block exits and rolled back on error."""
-        with Session(self.writer, expire_on_commit=False) as session, session.begin():
+        with self._write_turn(), Session(self.writer, expire_on_commit=False) as session, \
+                session.begin():
             yield session
 
     @contextmanager
@@ -283,6 +370,22 @@ class Database:
         """A read-only transaction (enforced by PostgreSQL; SQLite readers never block)."""
         with Session(self._reader, expire_on_commit=False) as session, session.begin():
             yield session
+
+    # The same transactions on a plain connection, for the per-request paths (authentication,
+    # storing a prediction): an ORM session and statements built per call cost more there
+    # than the queries themselves. Use prepared statements (module constants) with them.
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """:meth:`write` without the ORM session."""
+        with self._write_turn(), self.writer.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """:meth:`read` without the ORM session."""
+        with self._reader.begin() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

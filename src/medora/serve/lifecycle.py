@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from medora.registry.store import ModelStore, ModelVersion, VersionStatus
 from medora.serve import audit
-from medora.serve.db import Database, ModelVersionRow, utc_now
+from medora.serve.db import Database, Executor, ModelVersionRow, utc_now
 from medora.serve.errors import ConflictError, NotFoundError, UnavailableError
 
 StatusAction = Literal["approve", "stop", "resume", "retire"]
@@ -40,6 +40,13 @@ def model_target(row: ModelVersionRow) -> str:
     return f"model:{row.task}:v{row.version}"
 
 
+def _newest_in_service(task: Any, *columns: Any, lock: bool) -> Select[Any]:
+    query = (select(*columns)
+             .where(ModelVersionRow.task == task, ModelVersionRow.status.in_(IN_SERVICE))
+             .order_by(ModelVersionRow.version.desc()).limit(1))
+    return query.with_for_update(read=True) if lock else query
+
+
 def serving_version(session: Session, task: str, *, lock: bool = False) -> ModelVersionRow:
     """The version that answers ``task``: the newest in service, which must be approved.
 
@@ -47,10 +54,7 @@ def serving_version(session: Session, task: str, *, lock: bool = False) -> Model
     one: whoever stopped it decides what serves next (resume, retire or roll back). ``lock``
     holds the version's row until commit, so a concurrent stop waits for this transaction.
     """
-    query = (select(ModelVersionRow)
-             .where(ModelVersionRow.task == task, ModelVersionRow.status.in_(IN_SERVICE))
-             .order_by(ModelVersionRow.version.desc()).limit(1))
-    row = session.scalars(query.with_for_update(read=True) if lock else query).first()
+    row = session.scalars(_newest_in_service(task, ModelVersionRow, lock=lock)).first()
     if row is None:
         registered = session.scalar(select(func.count()).select_from(ModelVersionRow)
                                     .where(ModelVersionRow.task == task))
@@ -64,6 +68,18 @@ def serving_version(session: Session, task: str, *, lock: bool = False) -> Model
         raise UnavailableError(f"{row.label} was stopped by {row.status_by} at {at}: "
                                f"{row.status_reason}")
     return row
+
+
+_SERVING_NUMBER = _newest_in_service(bindparam("task"), ModelVersionRow.version,
+                                     ModelVersionRow.status, lock=True)
+
+
+def still_serves(executor: Executor, task: str, version: int) -> bool:
+    """Whether ``version`` is still the approved version serving ``task``, its row held until
+    commit as :func:`serving_version` holds it; one prepared query for a prediction's write
+    transaction (call :func:`serving_version` to learn what serves instead, and why)."""
+    row = executor.execute(_SERVING_NUMBER, {"task": task}).first()
+    return row is not None and row.version == version and row.status == "approved"
 
 
 def versions_of(session: Session, task: str) -> list[ModelVersionRow]:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -33,3 +35,21 @@ def upgrade(database: Database) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                {"key": _MIGRATION_LOCK_KEY})
         command.upgrade(alembic_config(connection), "head")
+
+
+def pending(database: Database) -> tuple[str | None, str]:
+    """The database's schema revision and the newest one shipped; equal when up to date."""
+    with database.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
+    assert head is not None, "the package ships no migrations"
+    return current, head
+
+
+def require_current(database: Database) -> None:
+    """Raise ``RuntimeError`` unless the schema is at the newest revision: a worker process
+    does not migrate (``medora serve`` does it once before the workers start)."""
+    current, head = pending(database)
+    if current != head:
+        raise RuntimeError(f"the database schema is at revision {current or 'none'}, not "
+                           f"{head}; run `medora db upgrade` (medora serve does it at start)")

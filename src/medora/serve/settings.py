@@ -1,5 +1,9 @@
 """The service's settings: database, signing secret, token lifetime, request size limit.
 
+The database URL comes from ``MEDORA_DATABASE_URL``, else it is the SQLite file
+``$MEDORA_HOME/medora.db``. Everything is read from the environment, so each worker process of
+``medora serve --workers N`` configures itself identically.
+
 The secret that signs access tokens comes from ``MEDORA_SECRET_KEY``, else from the file named by
 ``MEDORA_SECRET_KEY_FILE``, else from ``$MEDORA_HOME/secret.key``, generated on first use with
 mode 0600. It never has a default value and never lives in the repository.
@@ -16,6 +20,7 @@ from pathlib import Path
 
 from medora.registry.store import ModelStore, medora_home
 
+DATABASE_URL_ENV = "MEDORA_DATABASE_URL"
 SECRET_KEY_ENV = "MEDORA_SECRET_KEY"
 SECRET_KEY_FILE_ENV = "MEDORA_SECRET_KEY_FILE"
 GENERATED_SECRET_NAME = "secret.key"
@@ -23,7 +28,8 @@ MIN_SECRET_LENGTH = 32  # RFC 7518 section 3.2: an HS256 key has at least 256 bi
 
 
 def default_database_url() -> str:
-    return f"sqlite:///{medora_home() / 'medora.db'}"
+    """``$MEDORA_DATABASE_URL``, else the SQLite file ``$MEDORA_HOME/medora.db``."""
+    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{medora_home() / 'medora.db'}"
 
 
 def load_secret_key() -> str:
@@ -72,3 +78,5 @@ class ServiceSettings:
     registry_root: Path = field(default_factory=lambda: ModelStore().root)
     token_lifetime: timedelta = timedelta(minutes=15)
     max_body_bytes: int = 1 << 20
+    # Predictions one worker process computes at once (see ServiceState.model_threads).
+    model_threads: int = 2

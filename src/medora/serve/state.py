@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 
 from medora.registry.store import ModelStore
@@ -21,10 +22,19 @@ class ServiceState:
     store: ModelStore
     models: ModelCache
     metrics: Metrics
+    # Threads that may run model work at once. The work holds the GIL most of the time, so
+    # more threads than cores only make each request slower; more processes (`medora serve
+    # --workers N`) add throughput.
+    model_threads: CapacityLimiter
 
 
 def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
-State = Annotated[ServiceState, Depends(get_state)]
+async def _state(request: Request) -> ServiceState:
+    # async: a plain attribute read need not cost a trip through the threadpool
+    return get_state(request)
+
+
+State = Annotated[ServiceState, Depends(_state)]

@@ -4,10 +4,7 @@ prediction from the patient view, and an auditor then finds the review in the au
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
+from medora.serve.launch import MEDORA, running_service
 from medora.tasks.cardio import FRAMINGHAM_CHD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,15 +26,8 @@ TASK = FRAMINGHAM_CHD.name
 PATIENT = "MRN-BROWSER-1"
 PASSWORD = "a long browser-test password"
 USERS = {"admin": "admin", "clinician": "clinician", "auditor": "auditor"}
-MEDORA = Path(sys.executable).parent / "medora"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -53,21 +44,7 @@ def server(registry: Any, tmp_path: Path) -> Iterator[Server]:
            "MEDORA_SECRET_KEY": "browser-test-secret-" + "b" * 40}
     database = f"sqlite:///{tmp_path / 'medora.db'}"
     log = tmp_path / "server.log"
-    port = _free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen([MEDORA, "serve", "--db", database, "--port", str(port)],
-                                   env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    with running_service(["--db", database], env=env, log=log) as service:
         # The server has migrated the database, so the commands can add users side by side.
         adding = [subprocess.Popen([MEDORA, "users", "add", name, "--role", role, "--db",
                                     database, "--password-stdin"], env=env, text=True,
@@ -76,10 +53,7 @@ def server(registry: Any, tmp_path: Path) -> Iterator[Server]:
         for command in adding:
             output_text, _ = command.communicate(PASSWORD + "\n", timeout=60)
             assert command.returncode == 0, output_text
-        yield Server(url, log)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        yield Server(service.url, log)
 
 
 def _api_prediction(url: str, inputs: dict[str, float | None]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, status
 from fastapi import Path as PathParameter
 
@@ -51,13 +52,16 @@ def list_tasks(_: Predictor) -> list[TaskInfo]:
     503: {"model": Problem, "description": "The serving version was stopped: by whom, when "
                                            "and why."},
 })
-def predict(task: Annotated[str, PathParameter(max_length=128)], body: PredictRequest,
-            principal: Predictor, state: State) -> PredictionInfo:
+async def predict(task: Annotated[str, PathParameter(max_length=128)], body: PredictRequest,
+                  principal: Predictor, state: State) -> PredictionInfo:
     """Predict for one patient with the task's approved version. The prediction is stored,
     pending clinician review, with the calibrated risk, its 95% interval and the explanation."""
     definition = _task(task)
-    prediction = scoring.predict(state.database, state.models, definition, body.patient_id,
-                                 body.inputs, principal.name)
+    # One trip to a worker thread for the model and the database, on the service's few model
+    # threads rather than the threadpool's forty (see ServiceState.model_threads).
+    prediction = await to_thread.run_sync(
+        scoring.predict, state.database, state.models, definition, body.patient_id,
+        body.inputs, principal.name, limiter=state.model_threads)
     state.metrics.predictions.labels(definition.name).inc()
     return PredictionInfo.model_validate(prediction)
 

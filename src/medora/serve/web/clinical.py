@@ -35,7 +35,7 @@ from medora.serve.web.session import (
     allow,
     form_for,
 )
-from medora.tasks import Task, get_task, list_tasks
+from medora.tasks import Task, get_task
 
 router = page_router()
 ReviewerPage = Annotated[WebSession, Depends(allow(*REVIEWERS))]
@@ -71,7 +71,7 @@ def _predictable_tasks(state: ServiceState) -> list[Task]:
     """The registered tasks with at least one model version registered with the service."""
     with state.database.read() as session:
         served = set(session.scalars(select(ModelVersionRow.task).distinct()))
-    return [task for task in list_tasks() if task.name in served]
+    return [task for task in scoring.served_tasks() if task.name in served]
 
 
 def _worklist_page(request: Request, session: WebSession, state: ServiceState,

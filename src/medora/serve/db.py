@@ -37,6 +37,7 @@ from sqlalchemy import (
     make_url,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from medora.registry.store import VersionStatus
@@ -237,13 +238,46 @@ def create_database_engine(url: str) -> Engine:
     elif backend != "postgresql":
         raise ValueError(f"unsupported database {backend!r}; use sqlite:///PATH or "
                          "postgresql://USER@HOST/NAME")
-    engine = create_engine(parsed, hide_parameters=True, pool_pre_ping=backend == "postgresql")
+    engine = create_engine(parsed, hide_parameters=True)
     # At DEBUG, SQLAlchemy logs the rows queries return: patient data. Keep it quiet whatever
     # level the root logger is set to.
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     if backend == "sqlite":
         _configure_sqlite(engine)
+    else:
+        _ping_after_idle(engine)
     return engine
+
+
+#: A pooled PostgreSQL connection idle longer than this is pinged before use.
+IDLE_BEFORE_PING_SECONDS = 10.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it has been idle a while.
+
+    A server restart or an idle timeout closes connections that sit in the pool, so a
+    connection must be checked before use; but SQLAlchemy's ``pool_pre_ping`` checks every
+    checkout, a round trip added to each of a prediction's two transactions. Under load
+    connections are never idle for long, and one that breaks in use makes SQLAlchemy discard
+    every connection older than the failure anyway.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out another (a fresh one if need
+            # be), as pool_pre_ping would.
+            raise DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 _WRITE_OPTION = "medora_write"

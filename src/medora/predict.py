@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem
 
-from medora.chem.similarity import morgan_fingerprints
-from medora.data.molecules import MoleculeTable
+from medora.chem.similarity import DomainAssessment, morgan_fingerprints
+from medora.data.molecules import MoleculeTable, map_chunks
 from medora.data.tabular import validate_features
 from medora.explain.attributions import top_contributions
+from medora.models.graph import PREDICTION_BATCH
+from medora.models.regression import ConformalRegressor, IntervalPrediction
 from medora.registry.store import ModelStore, ModelVersion
 from medora.tasks.base import Task
 from medora.tasks.molecules import MoleculeTask
@@ -96,6 +98,26 @@ def _top_atoms(mol: Chem.Mol, weights: np.ndarray, k: int) -> str:
                      for i in order)
 
 
+def _molecule_interval(predictor: ConformalRegressor, mols: list[Chem.Mol]
+                       ) -> tuple[IntervalPrediction, list[DomainAssessment]]:
+    """The conformal interval and the applicability domain of every molecule, chunk by chunk;
+    large inputs in worker processes (the model predicts each molecule on its own, so chunks
+    give the same numbers as the whole)."""
+    model, domain = predictor.model, predictor.reference.domain
+
+    def predict(start: int, stop: int) -> tuple[tuple[np.ndarray, np.ndarray],
+                                                list[DomainAssessment]]:
+        part = mols[start:stop]
+        return model.predict_spread(part), domain.assess(morgan_fingerprints(part))
+
+    parts = map_chunks(predict, len(mols), PREDICTION_BATCH) or [predict(0, 0)]
+    value, spread = (np.concatenate([part[0][k] for part in parts]) for k in range(2))
+    lower, upper = predictor.conformal.interval(value, spread)
+    return (IntervalPrediction(value=value, lower=lower, upper=upper, spread=spread,
+                               coverage=predictor.conformal.coverage),
+            [assessment for part in parts for assessment in part[1]])
+
+
 def predict_molecules(task: MoleculeTask, molecules: MoleculeTable, *,
                       store: ModelStore | None = None, version: int | None = None,
                       explain: bool = False, top_k: int = 3) -> MoleculePredictions:
@@ -106,9 +128,8 @@ def predict_molecules(task: MoleculeTask, molecules: MoleculeTable, *,
     record = usable_version(task, store, version)
     predictor = store.load(record)
     mols = list(molecules.mols)
-    interval = predictor.predict_interval(mols)
+    interval, assessments = _molecule_interval(predictor, mols)
     reference = predictor.reference
-    assessments = reference.domain.assess(morgan_fingerprints(mols))
     table = pd.DataFrame({
         "molecule_id": list(molecules.ids), "smiles": list(molecules.smiles),
         task.target: interval.value.round(3), "lower": interval.lower.round(3),

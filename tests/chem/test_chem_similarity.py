@@ -68,3 +68,26 @@ def test_domain_accepts_a_near_duplicate_and_flags_a_dissimilar_molecule() -> No
 def test_domain_needs_two_training_molecules() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         ApplicabilityDomain.fit(morgan_fingerprints(NSAIDS[:1]))
+
+
+def test_similarities_are_rdkits_for_every_pair_across_query_blocks(monkeypatch) -> None:
+    from rdkit import RDConfig
+
+    from medora.chem import similarity
+    from medora.data.molecules import read_molecules
+
+    nci = read_molecules(f"{RDConfig.RDDataDir}/NCI/first_5K.smi", skip_invalid=True)
+    # with an empty fingerprint, similar to nothing (RDKit: 0)
+    queries = [*morgan_fingerprints([*NSAIDS, *nci.mols[:300]]),
+               DataStructs.ExplicitBitVect(MORGAN_BITS)]
+    references = morgan_fingerprints([*NSAIDS, *nci.mols[300:500]])
+    monkeypatch.setattr(similarity, "_QUERY_BLOCK", 100)
+    indices, similarities = nearest_neighbours(queries, references, k=2)
+    for row, fp in enumerate(queries):
+        expected = np.asarray(DataStructs.BulkTanimotoSimilarity(fp, references))
+        order = np.argsort(-expected, kind="stable")[:2]
+        assert indices[row].tolist() == order.tolist()
+        assert similarities[row].tolist() == expected[order].tolist()
+    first, best = nearest_neighbours(queries, references, k=1)
+    assert first[:, 0].tolist() == indices[:, 0].tolist()
+    assert best[:, 0].tolist() == similarities[:, 0].tolist()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from rdkit import Chem
 from rdkit.Chem import Crippen, Descriptors
 
@@ -100,3 +101,98 @@ def test_descriptors_of_salts_are_computed() -> None:
     table = parse_smiles(["[Na+].[O-]C(=O)c1ccccc1", "Cl.CCN", "CCO"])
     assert table.n_fragments == (2, 2, 1)
     assert np.isfinite(descriptor_matrix(list(table.mols))).all()
+
+
+# -- Batch featurisation: the same numbers as reading each atom and bond on its own -----------
+
+VARIED = ["CC(=O)Oc1ccccc1C(=O)O", "[Xe]", "C[C@H](N)C(=O)[O-]", "F/C=C/Cl", "c1ccc2[nH]ccc2c1",
+          "[2H]C([2H])([2H])Cl", "C#N", "O=[N+]([O-])c1ccccc1", "C1CC1", "[Na+]", "CC[S@@](=O)C",
+          "[U]", "*C"]
+
+
+def _reference_atoms(mol: Chem.Mol) -> np.ndarray:
+    """Atom features as the definition reads: one RDKit call per property per atom."""
+    from medora.featurizers import graph
+
+    blocks = [(lambda a: a.GetAtomicNum(), graph.ELEMENTS),
+              (lambda a: a.GetTotalDegree(), graph.DEGREES),
+              (lambda a: a.GetFormalCharge(), graph.FORMAL_CHARGES),
+              (lambda a: int(a.GetChiralTag()), graph.CHIRAL_TAGS),
+              (lambda a: a.GetTotalNumHs(), graph.HYDROGEN_COUNTS),
+              (lambda a: int(a.GetHybridization()), [int(h) for h in graph.HYBRIDISATIONS])]
+    rows = []
+    for atom in mol.GetAtoms():
+        row: list[float] = []
+        for getter, choices in blocks:
+            one_hot = [0.0] * (len(choices) + 1)
+            value = getter(atom)
+            one_hot[list(choices).index(value) if value in choices else len(choices)] = 1.0
+            row += one_hot
+        rows.append([*row, float(atom.GetIsAromatic()), atom.GetMass() * 0.01])
+    return np.asarray(rows, dtype=np.float32).reshape(-1, ATOM_DIM)
+
+
+def _reference_bonds(mol: Chem.Mol) -> np.ndarray:
+    from medora.featurizers import graph
+
+    rows = []
+    for bond in mol.GetBonds():
+        row: list[float] = []
+        for value, choices in ((int(bond.GetBondType()), [int(b) for b in graph.BOND_TYPES]),
+                               (int(bond.GetStereo()), list(graph.BOND_STEREO))):
+            one_hot = [0.0] * (len(choices) + 1)
+            one_hot[choices.index(value) if value in choices else len(choices)] = 1.0
+            row += one_hot
+        rows.append([*row, float(bond.GetIsConjugated()), float(bond.IsInRing())])
+    return np.asarray(rows, dtype=np.float32).reshape(-1, BOND_DIM)
+
+
+def test_features_equal_the_per_atom_definition() -> None:
+    mols = [Chem.MolFromSmiles(s) for s in VARIED]
+    # explicit hydrogens count as neighbours in the degree, not as attached hydrogens
+    with_hydrogens = Chem.AddHs(Chem.MolFromSmiles("CO"))
+    for mol in [*mols, with_hydrogens]:
+        graph = featurize(mol)
+        assert np.array_equal(graph.atoms, _reference_atoms(mol))
+        assert np.array_equal(graph.edges[::2], _reference_bonds(mol))
+        assert np.array_equal(graph.edges[1::2], _reference_bonds(mol))
+
+
+def test_featurize_batch_equals_batching_single_graphs() -> None:
+    from medora.featurizers.graph import featurize_batch, featurize_many
+
+    mols = [Chem.MolFromSmiles(s) for s in VARIED]
+    descriptors = np.arange(len(mols) * 2, dtype=np.float32).reshape(-1, 2)
+    expected = batch_graphs([featurize(mol) for mol in mols], descriptors)
+    batch = featurize_batch(mols, descriptors)
+    for name in ("atoms", "edges", "edge_index", "reverse", "molecule", "descriptors"):
+        assert torch.equal(getattr(batch, name), getattr(expected, name)), name
+    assert batch.n_molecules == expected.n_molecules == len(mols)
+    for one, other in zip(featurize_many(mols), (featurize(mol) for mol in mols), strict=True):
+        for name in ("atoms", "edges", "edge_index", "reverse"):
+            assert np.array_equal(getattr(one, name), getattr(other, name))
+
+
+def test_message_operators_equal_gather_and_scatter() -> None:
+    from medora.featurizers.graph import featurize_batch, message_operators
+
+    batch = featurize_batch([Chem.MolFromSmiles(s) for s in VARIED])
+    operators = message_operators(batch)
+    hidden = torch.randn(len(batch.edges), 5, generator=torch.Generator().manual_seed(0))
+    source, destination = batch.edge_index
+    arriving = torch.zeros(len(batch.atoms), 5).index_add_(0, destination, hidden)
+    assert torch.allclose(operators.into_atoms @ hidden, arriving, atol=1e-6)
+    assert torch.allclose(operators.incoming @ hidden, arriving[source] - hidden[batch.reverse],
+                          atol=1e-5)
+    atoms = torch.randn(len(batch.atoms), 3)
+    means = torch.stack([atoms[batch.molecule == m].mean(0) for m in range(len(VARIED))])
+    assert torch.allclose(operators.readout @ atoms, means, atol=1e-6)
+
+
+def test_every_compact_descriptor_equals_rdkit() -> None:
+    functions = dict(Descriptors.descList)
+    mols = [Chem.MolFromSmiles(s) for s in VARIED]
+    matrix = descriptor_matrix(mols, COMPACT_DESCRIPTORS)
+    for j, name in enumerate(COMPACT_DESCRIPTORS):
+        expected = np.asarray([functions[name](Chem.Mol(mol)) for mol in mols], dtype=np.float32)
+        assert np.array_equal(matrix[:, j], expected), name

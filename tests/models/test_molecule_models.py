@@ -58,6 +58,39 @@ def test_dmpnn_atom_weights_add_up_to_the_prediction_difference(dmpnn) -> None:
     assert weights.sum() == pytest.approx(dmpnn.predict([mol])[0] - baseline, abs=0.05)
 
 
+def test_prediction_equals_the_trained_networks(dmpnn, freesolv_sample) -> None:
+    """Prediction runs its own evaluation of the members (split weights, sparse sums): it must
+    give what the trained modules give, in any grouping of the molecules."""
+    import torch
+
+    from medora.featurizers.graph import batch_graphs, featurize
+
+    mols, _ = freesolv_sample
+    mols = [*mols, Chem.MolFromSmiles("C"), Chem.MolFromSmiles("[Xe]")]  # molecules without bonds
+    batch = batch_graphs([featurize(mol) for mol in mols], dmpnn._descriptors(mols))
+    with torch.no_grad():
+        expected = torch.stack([member(batch) for member in dmpnn.members_]).numpy()
+    expected = expected.astype(np.float64) * dmpnn.target_scale_ + dmpnn.target_mean_
+    predicted = dmpnn.member_predictions(mols)
+    assert predicted.shape == (2, len(mols))
+    assert np.allclose(predicted, expected, atol=1e-4)
+    parts = [dmpnn.member_predictions(mols[:7]), dmpnn.member_predictions(mols[7:])]
+    assert np.allclose(np.concatenate(parts, axis=1), predicted, atol=1e-5)
+    assert dmpnn.member_predictions([]).shape == (2, 0)
+
+
+def test_dmpnn_is_reproducible_by_seed(freesolv_sample) -> None:
+    mols, y = freesolv_sample
+    trainer = TrainerConfig(max_epochs=3, patience=3, batch_size=32, progress=False)
+
+    def fit() -> np.ndarray:
+        return DMPNNRegressor(hidden_size=16, ffn_hidden_size=16, n_members=2, trainer=trainer,
+                              seed=3).fit(mols[:60], y[:60], mols[60:80], y[60:80]
+                                          ).member_predictions(mols[80:])
+
+    assert np.array_equal(fit(), fit())
+
+
 @pytest.mark.parametrize("model_class", [FingerprintRandomForest, FingerprintGradientBoosting])
 def test_fingerprint_baselines(model_class, freesolv_sample) -> None:
     mols, y = freesolv_sample

@@ -10,14 +10,16 @@ molecule"; it does not say the prediction is right when the molecule is inside.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import chain
 
 import numpy as np
-from rdkit import Chem, DataStructs
+from rdkit import Chem
 from rdkit.Chem import rdFingerprintGenerator
 from rdkit.DataStructs import ExplicitBitVect
+from scipy import sparse
 
 from medora.chem._mol import RDKIT_VERSION, as_mol
 
@@ -68,6 +70,35 @@ def morgan_fingerprints(mols: Iterable[Chem.Mol | str]) -> list[ExplicitBitVect]
     return [morgan_fingerprint(mol) for mol in mols]
 
 
+#: Query molecules compared at once: bounds the similarity block to this many rows.
+_QUERY_BLOCK = 1024
+
+
+def _on_bits(fps: Sequence[ExplicitBitVect]) -> sparse.csr_matrix:
+    """The fingerprints as a sparse (molecules, bits) matrix of ones."""
+    on_bits = [fp.GetOnBits() for fp in fps]
+    rows = np.zeros(len(on_bits) + 1, dtype=np.int64)
+    np.cumsum([len(bits) for bits in on_bits], out=rows[1:])
+    columns = np.fromiter(chain.from_iterable(on_bits), dtype=np.int64, count=int(rows[-1]))
+    return sparse.csr_matrix((np.ones(len(columns)), columns, rows),
+                             shape=(len(on_bits), MORGAN_BITS))
+
+
+def _tanimoto_blocks(query_fps: Sequence[ExplicitBitVect],
+                     reference_fps: Sequence[ExplicitBitVect]) -> Iterator[np.ndarray]:
+    """Tanimoto similarity of every query to every reference, ``_QUERY_BLOCK`` query rows at
+    a time: RDKit's value exactly (the shared bits are small integers, counted by one sparse
+    product per block instead of one RDKit call per query)."""
+    reference = _on_bits(reference_fps).T.toarray()  # (bits, references)
+    reference_counts = reference.sum(axis=0)
+    for start in range(0, len(query_fps), _QUERY_BLOCK):
+        queries = _on_bits(query_fps[start:start + _QUERY_BLOCK])
+        common = queries @ reference
+        union = np.diff(queries.indptr)[:, None] + reference_counts[None, :] - common
+        # RDKit's convention: 0 where both fingerprints are empty.
+        yield np.divide(common, union, out=np.zeros_like(common), where=union > 0)
+
+
 def nearest_neighbours(
     query_fps: Sequence[ExplicitBitVect], reference_fps: Sequence[ExplicitBitVect], k: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -78,14 +109,16 @@ def nearest_neighbours(
     """
     if not 1 <= k <= len(reference_fps):
         raise ValueError(f"k must be between 1 and {len(reference_fps)} reference molecules.")
-    references = list(reference_fps)
     indices = np.empty((len(query_fps), k), dtype=np.int64)
     similarities = np.empty((len(query_fps), k), dtype=np.float64)
-    for row, fp in enumerate(query_fps):
-        sims = np.asarray(DataStructs.BulkTanimotoSimilarity(fp, references))
-        order = np.argsort(-sims, kind="stable")[:k]
-        indices[row] = order
-        similarities[row] = sims[order]
+    start = 0
+    for block in _tanimoto_blocks(query_fps, reference_fps):
+        # argmax, like the stable sort, picks the lowest index among ties
+        order = (block.argmax(axis=1)[:, None] if k == 1
+                 else np.argsort(-block, axis=1, kind="stable")[:, :k])
+        indices[start:start + len(block)] = order
+        similarities[start:start + len(block)] = np.take_along_axis(block, order, axis=1)
+        start += len(block)
     return indices, similarities
 
 
@@ -127,10 +160,12 @@ class ApplicabilityDomain:
         if not 0.0 <= percentile <= 100.0:
             raise ValueError(f"percentile must be within [0, 100], got {percentile}.")
         fps = list(training_fps)
-        nearest_other = [
-            max(DataStructs.BulkTanimotoSimilarity(fp, fps[:i] + fps[i + 1 :]))
-            for i, fp in enumerate(fps)
-        ]
+        nearest_other, start = [], 0
+        for block in _tanimoto_blocks(fps, fps):
+            rows = np.arange(len(block))
+            block[rows, start + rows] = -np.inf  # leave the molecule itself out
+            nearest_other.extend(block.max(axis=1))
+            start += len(block)
         return cls(
             training_fps=tuple(fps),
             threshold=float(np.percentile(nearest_other, percentile)),

@@ -22,13 +22,20 @@ Charges, tautomers and stereochemistry are left as written.
 from __future__ import annotations
 
 import csv
+import ctypes
 import hashlib
 import io
 import math
+import multiprocessing
+import os
 import re
-from collections.abc import Iterator, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -161,11 +168,34 @@ def _parent_fragment(mol: Chem.Mol) -> Chem.Mol:
     return mol
 
 
-def _sanitise(mol: Chem.Mol, text: str, keep_largest_fragment: bool
-              ) -> tuple[Chem.Mol | None, int, str]:
-    """Sanitise an RDKit-parsed molecule: (molecule, fragments in the input, problem)."""
-    if mol.GetNumAtoms() == 0:
-        return None, 0, "no atoms"
+# An atom other than these non-metals. DetectChemistryProblems, unlike SanitizeMol, checks
+# valences before RDKit's organometallic clean-up, so a molecule with a metal can sanitise and
+# still be refused by _diagnose: such molecules always take the diagnostic path.
+_NOT_PLAIN_NON_METAL = Chem.MolFromSmarts("[!#1;!#5;!#6;!#7;!#8;!#9;!#14;!#15;!#16;!#17;!#35;!#53]")
+
+
+def _sanitised_or_none(mol: Chem.Mol, text: str | None = None) -> Chem.Mol | None:
+    """The molecule sanitised and without explicit hydrogens where :func:`_diagnose` would
+    accept it, with the same RDKit steps but without its diagnostics; None where RDKit refuses
+    it or the molecule needs the diagnostic path (``mol`` may then be left half-sanitised:
+    pass a copy, or parse again). ``text``, a SMILES, lets a molecule whose atoms are all
+    unbracketed (so none is a metal) skip the check for metals."""
+    try:
+        with rdBase.CaptureErrorLog():  # RDKit's complaints: reported by _diagnose instead
+            Chem.SanitizeMol(mol)
+            # RemoveHs sanitises its copy again; with no hydrogen atom to remove that second
+            # pass changes nothing (checked atom for atom on 9,000 molecules) but its cost.
+            if mol.GetNumHeavyAtoms() != mol.GetNumAtoms():
+                mol = Chem.RemoveHs(mol)
+    except (Chem.rdchem.MolSanitizeException, RuntimeError, ValueError):
+        return None
+    if (text is None or "[" in text) and mol.HasSubstructMatch(_NOT_PLAIN_NON_METAL):
+        return None
+    return mol
+
+
+def _diagnose(mol: Chem.Mol, text: str) -> tuple[Chem.Mol | None, str]:
+    """Sanitise a molecule RDKit may refuse: (molecule, "") or (None, every problem)."""
     with rdBase.CaptureErrorLog() as log:
         # DetectChemistryProblems reports every bad atom, where SanitizeMol stops at the first.
         problems = [problem.Message() for problem in Chem.DetectChemistryProblems(mol)]
@@ -176,12 +206,33 @@ def _sanitise(mol: Chem.Mol, text: str, keep_largest_fragment: bool
             except (Chem.rdchem.MolSanitizeException, RuntimeError, ValueError) as error:
                 problems = [str(error)]
     if problems:
-        return None, 0, "; ".join(dict.fromkeys(problems)) or "; ".join(
+        return None, "; ".join(dict.fromkeys(problems)) or "; ".join(
             _rdkit_messages(log.messages, text))
+    return mol, ""
+
+
+def _one_molecule(mol: Chem.Mol, keep_largest_fragment: bool) -> tuple[Chem.Mol, int, str]:
+    """A sanitised molecule reduced to its parent fragment: (molecule, fragments in the input,
+    no problem)."""
     n_fragments = len(Chem.GetMolFrags(mol))
     if n_fragments > 1 and keep_largest_fragment:
         mol = _parent_fragment(mol)
     return mol, n_fragments, ""
+
+
+def _sanitise(mol: Chem.Mol, text: str, keep_largest_fragment: bool
+              ) -> tuple[Chem.Mol | None, int, str]:
+    """Sanitise an RDKit-parsed molecule: (molecule, fragments in the input, problem)."""
+    if mol.GetNumAtoms() == 0:
+        return None, 0, "no atoms"
+    # Nearly every molecule sanitises: try that on a copy first, and gather the diagnostics
+    # (every problem, in RDKit's words) only for the few that do not.
+    sanitised = _sanitised_or_none(Chem.Mol(mol))
+    if sanitised is None:
+        sanitised, reason = _diagnose(mol, text)
+        if sanitised is None:
+            return None, 0, reason
+    return _one_molecule(sanitised, keep_largest_fragment)
 
 
 def _parse_smiles_text(text: str, keep_largest_fragment: bool
@@ -194,7 +245,18 @@ def _parse_smiles_text(text: str, keep_largest_fragment: bool
     if mol is None:
         reason = "; ".join(_rdkit_messages(log.messages, text))
         return None, 0, reason or "RDKit could not parse the SMILES"
-    return _sanitise(mol, text, keep_largest_fragment)
+    if mol.GetNumAtoms() == 0:
+        return None, 0, "no atoms"
+    # The fast path sanitises this parse in place; should RDKit refuse, the diagnostics start
+    # again from a fresh parse (cheaper than copying every molecule).
+    sanitised = _sanitised_or_none(mol, text)
+    if sanitised is None:
+        with rdBase.CaptureErrorLog():
+            fresh = Chem.MolFromSmiles(text, sanitize=False)
+        sanitised, reason = _diagnose(fresh, text)
+        if sanitised is None:
+            return None, 0, reason
+    return _one_molecule(sanitised, keep_largest_fragment)
 
 
 def _parse_value(raw: object, column: str) -> tuple[float, str]:
@@ -212,6 +274,115 @@ def _parse_value(raw: object, column: str) -> tuple[float, str]:
     return value, ""
 
 
+# -- Work on many molecules in several processes -----------------------------------------------
+
+#: Below this many molecules one process does the work: starting workers costs more.
+PARALLEL_MINIMUM = 2000
+_Result = TypeVar("_Result")
+_work: Callable[[int, int], object] | None = None  # the parent's task, inherited by a fork
+_pool_lock = threading.Lock()
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+
+
+def worker_processes(n_items: int) -> int:
+    """How many processes :func:`map_chunks` uses for ``n_items``: one for small inputs, off
+    the main thread (a server's request threads) or where processes cannot be forked; else
+    ``MEDORA_WORKERS`` if set, or one per CPU this process may run on."""
+    if (n_items < PARALLEL_MINIMUM or threading.current_thread() is not threading.main_thread()
+            or multiprocessing.current_process().daemon
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return 1
+    if os.environ.get("MEDORA_WORKERS", "").strip():
+        return max(1, int(os.environ["MEDORA_WORKERS"]))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def _start_worker() -> None:
+    """In a worker: the parallelism is the processes, so torch (if loaded) uses one thread,
+    which also keeps its thread pool, unusable after a fork, out of the way. And freed memory
+    stays with the worker (glibc's malloc): a worker allocates and frees the same few
+    megabyte-sized arrays over and over, and by default each one is mapped afresh from the
+    system, page faults and all, which costs a third as much again as the arithmetic."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest
+        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    except (OSError, AttributeError):  # not glibc: leave the allocator as it is
+        pass
+
+
+def _run_chunk(bounds: tuple[int, int]) -> object:
+    assert _work is not None, "a worker process runs only the task it was forked for"
+    return _work(*bounds)
+
+
+def map_chunks(work: Callable[[int, int], _Result], n_items: int, chunk: int) -> list[_Result]:
+    """``[work(start, stop) for each chunk of range(n_items)]``, in order; for large inputs in
+    forked worker processes (see :func:`worker_processes`), each using one thread.
+
+    A forked worker sees everything ``work`` sees (the molecules, a loaded model) without any
+    of it being sent; only the results come back, pickled, so they must be picklable (convert
+    RDKit molecules to bytes). ``work`` must give the same result in any process.
+    """
+    global _work
+    bounds = [(start, min(start + chunk, n_items)) for start in range(0, n_items, chunk)]
+    processes = min(worker_processes(n_items), len(bounds))
+    if processes < 2:
+        return [work(*bound) for bound in bounds]
+    with _pool_lock:
+        _work = work
+        try:
+            with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                                     initializer=_start_worker) as pool:
+                return list(pool.map(_run_chunk, bounds))
+        finally:
+            _work = None
+
+
+# A molecule comes back from a worker with every property but RDKit's computed caches.
+_PICKLED_PROPERTIES = (Chem.PropertyPickleOptions.MolProps | Chem.PropertyPickleOptions.AtomProps
+                       | Chem.PropertyPickleOptions.BondProps
+                       | Chem.PropertyPickleOptions.PrivateProps)
+_Parsed = tuple[Chem.Mol | bytes | None, int, str, str]
+
+
+def _parse_entries(entries: Sequence[_Entry], keep_largest_fragment: bool, portable: bool
+                   ) -> list[_Parsed | None]:
+    """Per entry: (molecule, fragments in the input, problem, canonical SMILES), or None for
+    an entry that is not a molecule row. ``portable``: molecules as bytes, to be pickled."""
+    parsed: list[_Parsed | None] = []
+    for entry in entries:
+        if entry.problems:
+            parsed.append(None)
+            continue
+        if entry.mol is not None:
+            mol, n_fragments, reason = _sanitise(entry.mol, entry.text, keep_largest_fragment)
+        else:
+            mol, n_fragments, reason = _parse_smiles_text(entry.text, keep_largest_fragment)
+        smiles = "" if mol is None else Chem.MolToSmiles(mol)
+        if portable and mol is not None:
+            mol = mol.ToBinary(_PICKLED_PROPERTIES)
+        parsed.append((mol, n_fragments, reason, smiles))
+    return parsed
+
+
+def _parse_all(entries: Sequence[_Entry], keep_largest_fragment: bool) -> list[_Parsed | None]:
+    """:func:`_parse_entries` of every entry; large inputs in several processes, in chunks."""
+    n = len(entries)
+    if worker_processes(n) < 2:
+        return _parse_entries(entries, keep_largest_fragment, portable=False)
+    chunk = max(250, -(-n // 16))
+    parts = map_chunks(lambda start, stop: _parse_entries(
+        entries[start:stop], keep_largest_fragment, portable=True), n, chunk)
+    return [None if item is None else (
+        None if item[0] is None else Chem.Mol(item[0]), *item[1:])
+        for part in parts for item in part]
+
+
 def _build_table(entries: Sequence[_Entry], source: str, *, unit: str, target: str | None,
                  skip_invalid: bool, keep_largest_fragment: bool, sha256: str = "",
                  fix: str = SKIP_INVALID_FIX) -> MoleculeTable:
@@ -222,14 +393,11 @@ def _build_table(entries: Sequence[_Entry], source: str, *, unit: str, target: s
     rows: list[int] = []
     fragments: list[int] = []
     invalid: list[InvalidMolecule] = []
-    for entry in entries:
+    for entry, parsed in zip(entries, _parse_all(entries, keep_largest_fragment), strict=True):
         problems = list(entry.problems)
-        mol, n_fragments = None, 0
-        if not problems:
-            if entry.mol is not None:
-                mol, n_fragments, reason = _sanitise(entry.mol, entry.text, keep_largest_fragment)
-            else:
-                mol, n_fragments, reason = _parse_smiles_text(entry.text, keep_largest_fragment)
+        mol, n_fragments, canonical = None, 0, ""
+        if parsed is not None:
+            mol, n_fragments, reason, canonical = parsed
             if reason:
                 problems.append(reason)
         value = math.nan
@@ -242,7 +410,7 @@ def _build_table(entries: Sequence[_Entry], source: str, *, unit: str, target: s
             invalid.append(InvalidMolecule(entry.row, entry.text, "; ".join(problems), unit))
             continue
         mols.append(mol)
-        smiles.append(Chem.MolToSmiles(mol))
+        smiles.append(canonical)
         ids.append(entry.ident)
         values.append(value)
         rows.append(entry.row)

@@ -13,7 +13,7 @@ from importlib import metadata
 
 import numpy as np
 from rdkit import Chem
-from rdkit.Chem import Descriptors, rdFingerprintGenerator
+from rdkit.Chem import Descriptors, rdFingerprintGenerator, rdMolDescriptors
 
 MORGAN_RADIUS = 2
 MORGAN_BITS = 2048
@@ -26,6 +26,24 @@ COMPACT_DESCRIPTORS: tuple[str, ...] = (
     "LabuteASA",
 )
 _FUNCTIONS = dict(Descriptors.descList)
+
+# The compact descriptors straight from RDKit's C++ functions that Descriptors.descList wraps
+# (same functions, same defaults, same values; tested), without the Python wrappers. Crippen's
+# logP and molar refractivity come from one atom typing, computed once for both.
+_DIRECT: dict[str, object] = {
+    "TPSA": rdMolDescriptors.CalcTPSA,
+    "MolWt": rdMolDescriptors._CalcMolWt,
+    "HeavyAtomCount": Chem.Mol.GetNumHeavyAtoms,
+    "NumHDonors": rdMolDescriptors.CalcNumHBD,
+    "NumHAcceptors": rdMolDescriptors.CalcNumHBA,
+    "NumRotatableBonds": rdMolDescriptors.CalcNumRotatableBonds,
+    "RingCount": rdMolDescriptors.CalcNumRings,
+    "NumAromaticRings": rdMolDescriptors.CalcNumAromaticRings,
+    "FractionCSP3": rdMolDescriptors.CalcFractionCSP3,
+    "NumHeteroatoms": rdMolDescriptors.CalcNumHeteroatoms,
+    "LabuteASA": rdMolDescriptors.CalcLabuteASA,
+}
+_CRIPPEN = {"MolLogP": 0, "MolMR": 1}
 
 
 def rdkit_version() -> str:
@@ -72,12 +90,23 @@ def descriptor_matrix(mols: Sequence[Chem.Mol],
     if unknown:
         raise ValueError(f"unknown RDKit descriptor(s) {unknown}; see "
                          "rdkit.Chem.Descriptors.descList for the available names")
-    functions = [_FUNCTIONS[name] for name in names]
+    crippen = [(j, _CRIPPEN[name]) for j, name in enumerate(names) if name in _CRIPPEN]
+    functions = [(j, _DIRECT.get(name, _FUNCTIONS[name])) for j, name in enumerate(names)
+                 if name not in _CRIPPEN]
     matrix = np.full((len(mols), len(names)), np.nan, dtype=np.float64)
     for i, mol in enumerate(mols):
-        for j, function in enumerate(functions):
+        row = matrix[i]
+        if crippen:
             try:
-                matrix[i, j] = function(mol)
+                values = rdMolDescriptors.CalcCrippenDescriptors(mol)
+            except (ValueError, RuntimeError):
+                pass  # stays nan; imputed by the model from training data
+            else:
+                for j, which in crippen:
+                    row[j] = values[which]
+        for j, function in functions:
+            try:
+                row[j] = function(mol)
             except (ValueError, RuntimeError, ZeroDivisionError):
                 continue  # stays nan; imputed by the model from training data
     # A few descriptors (Ipc) overflow float32 on large molecules: keep them finite.

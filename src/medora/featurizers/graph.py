@@ -5,10 +5,16 @@ different environments apart (Yang et al., J Chem Inf Model 2019): element, degr
 charge, chirality, attached hydrogens, hybridisation, aromaticity and mass for atoms; bond order,
 conjugation, ring membership and stereo for bonds. Every categorical feature is one-hot with a
 final "other" slot, so an element or state unseen in training still gets a valid vector.
+
+Featurisation reads each atom and bond through RDKit once and builds every one-hot block for
+all molecules of a call in a few array operations (:func:`featurize_batch` goes straight to a
+batch); :func:`message_operators` turns a batch's edge lists into the sparse matrices that
+evaluate message passing as sparse-dense products at prediction time.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,61 +39,130 @@ BOND_TYPES: tuple[Chem.BondType, ...] = (
 )
 BOND_STEREO: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
 
-
-def _lookup(choices: Sequence[object], key: object = int) -> dict[object, int]:
-    return {key(choice): position for position, choice in enumerate(choices)}
+Vocabulary = tuple[np.ndarray, np.ndarray]
 
 
-# (property of an atom, its one-hot vocabulary); a value outside the vocabulary maps to the
-# extra "other" slot at the end of its block.
-_ATOM_BLOCKS: tuple[tuple[object, dict[object, int], int], ...] = tuple(
-    (getter, _lookup(choices), len(choices) + 1) for getter, choices in (
-        (Chem.Atom.GetAtomicNum, ELEMENTS),
-        (Chem.Atom.GetTotalDegree, DEGREES),
-        (Chem.Atom.GetFormalCharge, FORMAL_CHARGES),
-        (lambda atom: int(atom.GetChiralTag()), CHIRAL_TAGS),
-        (Chem.Atom.GetTotalNumHs, HYDROGEN_COUNTS),
-        (lambda atom: int(atom.GetHybridization()), HYBRIDISATIONS),
-    ))
-_BOND_BLOCKS: tuple[tuple[object, dict[object, int], int], ...] = tuple(
-    (getter, _lookup(choices), len(choices) + 1) for getter, choices in (
-        (lambda bond: int(bond.GetBondType()), BOND_TYPES),
-        (lambda bond: int(bond.GetStereo()), BOND_STEREO),
-    ))
-ATOM_DIM = sum(size for _, _, size in _ATOM_BLOCKS) + 2   # + aromatic flag, scaled mass
-BOND_DIM = sum(size for _, _, size in _BOND_BLOCKS) + 2   # + conjugated, in ring
+def _vocabulary(choices: Sequence[object]) -> Vocabulary:
+    """The vocabulary's values sorted (for a binary search) and each one's one-hot position."""
+    values = np.asarray([int(choice) for choice in choices], dtype=np.int64)
+    order = np.argsort(values, kind="stable")
+    return values[order], order
 
 
-def _one_hot_blocks(items: Sequence[object], blocks: tuple[tuple[object, dict[object, int], int],
-                                                           ...], width: int) -> np.ndarray:
-    """One row per item: each block's one-hot, written by fancy indexing in one pass."""
-    matrix = np.zeros((len(items), width), dtype=np.float32)
-    rows = np.arange(len(items))
+# One vocabulary per one-hot block, in column order; a value outside its vocabulary maps to
+# the extra "other" slot at the end of its block.
+_ATOM_VOCABULARIES: tuple[Vocabulary, ...] = tuple(_vocabulary(choices) for choices in (
+    ELEMENTS, DEGREES, FORMAL_CHARGES, CHIRAL_TAGS, HYDROGEN_COUNTS, HYBRIDISATIONS))
+_BOND_VOCABULARIES: tuple[Vocabulary, ...] = tuple(_vocabulary(choices) for choices in (
+    BOND_TYPES, BOND_STEREO))
+ATOM_DIM = sum(len(values) + 1 for values, _ in _ATOM_VOCABULARIES) + 2  # + aromatic, mass
+BOND_DIM = sum(len(values) + 1 for values, _ in _BOND_VOCABULARIES) + 2  # + conjugated, ring
+
+# What is read from RDKit per atom and per bond (in this order).
+_ATOM_FIELDS = 7  # atomic number, hydrogens, formal charge, chirality, hybridisation,
+#                   aromatic, mass
+_BOND_FIELDS = 6  # begin atom, end atom, bond type, stereo, conjugated, in a ring
+
+
+def _one_hot(columns: Sequence[np.ndarray], vocabularies: tuple[Vocabulary, ...],
+             width: int) -> np.ndarray:
+    """One row per item with each block's one-hot set: ``columns[k]`` holds every item's raw
+    value for block ``k``."""
+    n = len(columns[0]) if columns else 0
+    matrix = np.zeros((n, width), dtype=np.float32)
+    rows = np.arange(n)
     offset = 0
-    for getter, positions, size in blocks:
-        other = size - 1
-        columns = [positions.get(getter(item), other) for item in items]
-        matrix[rows, offset + np.asarray(columns, dtype=np.int64)] = 1.0
-        offset += size
+    for values, (known, positions) in zip(columns, vocabularies, strict=True):
+        at = np.minimum(np.searchsorted(known, values), len(known) - 1)
+        slot = np.where(known[at] == values, positions[at], len(known))
+        matrix[rows, offset + slot] = 1.0
+        offset += len(known) + 1
     return matrix
+
+
+@dataclass(frozen=True)
+class _RawGraphs:
+    """What featurisation reads from RDKit for several molecules, before any array work."""
+
+    atom_values: np.ndarray  # (total atoms, _ATOM_FIELDS)
+    bond_values: np.ndarray  # (total bonds, _BOND_FIELDS), ends numbered within a molecule
+    atom_counts: np.ndarray  # (molecules,)
+    bond_counts: np.ndarray  # (molecules,)
+
+
+def _read(mols: Sequence[Chem.Mol]) -> _RawGraphs:
+    """Read every atom's and bond's properties from RDKit, one call each."""
+    atom_values: list = []
+    bond_values: list = []
+    atom_counts = np.zeros(len(mols), dtype=np.int64)
+    bond_counts = np.zeros(len(mols), dtype=np.int64)
+    for index, mol in enumerate(mols):
+        # By index: RDKit's GetAtoms()/GetBonds() iterators are Python generators that cost
+        # more than the properties read.
+        n_atoms, n_bonds = mol.GetNumAtoms(), mol.GetNumBonds()
+        atom_with_index, bond_with_index = mol.GetAtomWithIdx, mol.GetBondWithIdx
+        for position in range(n_atoms):
+            atom = atom_with_index(position)
+            atom_values += (atom.GetAtomicNum(), atom.GetTotalNumHs(), atom.GetFormalCharge(),
+                            atom.GetChiralTag(), atom.GetHybridization(), atom.GetIsAromatic(),
+                            atom.GetMass())
+        for position in range(n_bonds):
+            bond = bond_with_index(position)
+            bond_values += (bond.GetBeginAtomIdx(), bond.GetEndAtomIdx(), bond.GetBondType(),
+                            bond.GetStereo(), bond.GetIsConjugated(), bond.IsInRing())
+        atom_counts[index] = n_atoms
+        bond_counts[index] = n_bonds
+    return _RawGraphs(
+        atom_values=np.array(atom_values, dtype=np.float64).reshape(-1, _ATOM_FIELDS),
+        bond_values=np.array(bond_values, dtype=np.int64).reshape(-1, _BOND_FIELDS),
+        atom_counts=atom_counts, bond_counts=bond_counts)
+
+
+@dataclass(frozen=True)
+class _Features:
+    """The atoms and bonds of several molecules, concatenated in molecule order."""
+
+    atoms: np.ndarray        # (total atoms, ATOM_DIM)
+    bonds: np.ndarray        # (total bonds, BOND_DIM), each molecule's bonds in RDKit order
+    ends: np.ndarray         # (total bonds, 2) begin and end atom, numbered across molecules
+    atom_counts: np.ndarray  # (molecules,)
+    bond_counts: np.ndarray  # (molecules,)
+
+
+def _features(mols: Sequence[Chem.Mol]) -> _Features:
+    raw = _read(mols)
+    raw_atoms, raw_bonds = raw.atom_values, raw.bond_values
+    # Atom numbers across molecules: each molecule's start added to its bonds' ends.
+    starts = np.cumsum(raw.atom_counts) - raw.atom_counts
+    ends = raw_bonds[:, :2] + np.repeat(starts, raw.bond_counts)[:, None]
+    # The total degree (bonded neighbours plus hydrogens) is RDKit's GetTotalDegree, with the
+    # neighbours counted from the bond list instead of one more call per atom.
+    degree = np.bincount(ends.ravel(), minlength=len(raw_atoms))
+    integers = raw_atoms[:, :5].astype(np.int64)
+    hydrogens = integers[:, 1]
+    atoms = _one_hot([integers[:, 0], degree + hydrogens, integers[:, 2], integers[:, 3],
+                      hydrogens, integers[:, 4]], _ATOM_VOCABULARIES, ATOM_DIM)
+    atoms[:, -2] = raw_atoms[:, 5]
+    atoms[:, -1] = raw_atoms[:, 6] * 0.01  # on the scale of the one-hots
+    bonds = _one_hot([raw_bonds[:, 2], raw_bonds[:, 3]], _BOND_VOCABULARIES, BOND_DIM)
+    bonds[:, -2:] = raw_bonds[:, 4:]
+    return _Features(atoms=atoms, bonds=bonds, ends=ends, atom_counts=raw.atom_counts,
+                     bond_counts=raw.bond_counts)
+
+
+def _directed(ends: np.ndarray) -> np.ndarray:
+    """(2, 2 * bonds) edge list: bond i becomes the edges u->v and v->u at 2i and 2i + 1."""
+    return np.stack([ends, ends[:, ::-1]], axis=1).reshape(-1, 2).T.copy()
 
 
 def atom_features(mol: Chem.Mol) -> np.ndarray:
     """(n_atoms, ATOM_DIM) feature matrix of a molecule's atoms."""
-    atoms = list(mol.GetAtoms())
-    matrix = _one_hot_blocks(atoms, _ATOM_BLOCKS, ATOM_DIM)
-    matrix[:, -2] = [atom.GetIsAromatic() for atom in atoms]
-    matrix[:, -1] = [atom.GetMass() * 0.01 for atom in atoms]  # on the scale of the one-hots
-    return matrix
+    return _features([mol]).atoms
 
 
 def bond_features(mol: Chem.Mol) -> np.ndarray:
     """(n_bonds, BOND_DIM) feature matrix of a molecule's bonds, in RDKit's bond order."""
-    bonds = list(mol.GetBonds())
-    matrix = _one_hot_blocks(bonds, _BOND_BLOCKS, BOND_DIM)
-    matrix[:, -2] = [bond.GetIsConjugated() for bond in bonds]
-    matrix[:, -1] = [bond.IsInRing() for bond in bonds]
-    return matrix
+    return _features([mol]).bonds
 
 
 @dataclass(frozen=True)
@@ -108,15 +183,26 @@ class MolGraph:
         return len(self.atoms)
 
 
+def featurize_many(mols: Sequence[Chem.Mol]) -> list[MolGraph]:
+    """:func:`featurize` of every molecule, read in one pass."""
+    features = _features(mols)
+    graphs = []
+    atom_start = bond_start = 0
+    for n_atoms, n_bonds in zip(features.atom_counts.tolist(), features.bond_counts.tolist(),
+                                strict=True):
+        bonds = slice(bond_start, bond_start + n_bonds)
+        graphs.append(MolGraph(
+            atoms=features.atoms[atom_start:atom_start + n_atoms],
+            edges=np.repeat(features.bonds[bonds], 2, axis=0),
+            edge_index=_directed(features.ends[bonds] - atom_start),
+            reverse=np.arange(2 * n_bonds, dtype=np.int64) ^ 1))
+        atom_start += n_atoms
+        bond_start += n_bonds
+    return graphs
+
+
 def featurize(mol: Chem.Mol) -> MolGraph:
-    bonds = bond_features(mol)
-    ends = np.array([(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()],
-                    dtype=np.int64).reshape(-1, 2)
-    # Each bond becomes the pair of directed edges (u->v, v->u) at positions 2i and 2i+1.
-    edge_index = np.stack([ends, ends[:, ::-1]], axis=1).reshape(-1, 2).T.copy()
-    reverse = np.arange(2 * len(ends), dtype=np.int64) ^ 1
-    return MolGraph(atoms=atom_features(mol), edges=np.repeat(bonds, 2, axis=0),
-                    edge_index=edge_index, reverse=reverse)
+    return featurize_many([mol])[0]
 
 
 @dataclass
@@ -139,6 +225,11 @@ class GraphBatch:
         return self.n_molecules
 
 
+def _descriptor_tensor(descriptors: np.ndarray | None) -> torch.Tensor | None:
+    return None if descriptors is None else torch.from_numpy(
+        np.asarray(descriptors, dtype=np.float32))
+
+
 def batch_graphs(graphs: Sequence[MolGraph], descriptors: np.ndarray | None = None) -> GraphBatch:
     atom_offsets = np.cumsum([0, *(g.n_atoms for g in graphs[:-1])])
     edge_offsets = np.cumsum([0, *(len(g.edges) for g in graphs[:-1])])
@@ -153,9 +244,82 @@ def batch_graphs(graphs: Sequence[MolGraph], descriptors: np.ndarray | None = No
         molecule=torch.from_numpy(np.repeat(np.arange(len(graphs)),
                                             [g.n_atoms for g in graphs])),
         n_molecules=len(graphs),
-        descriptors=None if descriptors is None else torch.from_numpy(
-            np.asarray(descriptors, dtype=np.float32)),
+        descriptors=_descriptor_tensor(descriptors),
     )
+
+
+def featurize_batch(mols: Sequence[Chem.Mol],
+                    descriptors: np.ndarray | None = None) -> GraphBatch:
+    """``batch_graphs([featurize(m) for m in mols], descriptors)``, built directly."""
+    features = _features(mols)
+    n_edges = 2 * len(features.ends)
+    return GraphBatch(
+        atoms=torch.from_numpy(features.atoms),
+        edges=torch.from_numpy(np.repeat(features.bonds, 2, axis=0)),
+        edge_index=torch.from_numpy(_directed(features.ends)),
+        # Every molecule starts at an even edge, so the pairs (2i, 2i + 1) hold batch-wide.
+        reverse=torch.from_numpy(np.arange(n_edges, dtype=np.int64) ^ 1),
+        molecule=torch.from_numpy(np.repeat(np.arange(len(mols)), features.atom_counts)),
+        n_molecules=len(mols),
+        descriptors=_descriptor_tensor(descriptors),
+    )
+
+
+@dataclass(frozen=True)
+class MessageOperators:
+    """Message passing over a batch as sparse (CSR) matrices.
+
+    ``incoming @ h`` is each directed edge u->v's message: the sum of the hidden states of the
+    edges arriving at u, less the one from v. ``into_atoms @ h`` sums each atom's arriving
+    edges; ``readout @ a`` averages each molecule's atoms. One sparse product reads each
+    hidden state about once, where gathering and scattering read and write it several times.
+    """
+
+    incoming: torch.Tensor    # (edges, edges)
+    into_atoms: torch.Tensor  # (atoms, edges)
+    readout: torch.Tensor     # (molecules, atoms)
+
+
+def _csr(row_counts: np.ndarray, columns: np.ndarray, values: np.ndarray,
+         n_columns: int) -> torch.Tensor:
+    """A CSR matrix from the number of entries in each row, their columns and values; 32-bit
+    indices, which the sparse product uses as they are (64-bit ones it converts every call)."""
+    crow = np.zeros(len(row_counts) + 1, dtype=np.int32)
+    np.cumsum(row_counts, out=crow[1:])
+    return torch.sparse_csr_tensor(
+        torch.from_numpy(crow), torch.from_numpy(columns.astype(np.int32)),
+        torch.from_numpy(values.astype(np.float32)), (len(row_counts), n_columns),
+        check_invariants=False)
+
+
+# torch warns, once per process, that sparse CSR support is "beta": have it do so here,
+# silenced. The one operation used (CSR times dense) is stable, and tested against the dense
+# computation.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    _csr(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), 0)
+
+
+def message_operators(batch: GraphBatch) -> MessageOperators:
+    source, destination = (index.numpy() for index in batch.edge_index)
+    reverse = batch.reverse.numpy()
+    n_atoms, n_edges = len(batch.atoms), len(reverse)
+    # Edges grouped by the atom they arrive at: arriving[first[u]:first[u] + indegree[u]].
+    indegree = np.bincount(destination, minlength=n_atoms)
+    arriving = np.argsort(destination, kind="stable")
+    first = np.cumsum(indegree) - indegree
+    # Edge e = u->v takes every edge arriving at u except its own reverse v->u.
+    counts = indegree[source]
+    total = int(counts.sum())
+    within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    candidates = arriving[np.repeat(first[source], counts) + within]
+    keep = candidates != np.repeat(reverse, counts)
+    atom_counts = np.bincount(batch.molecule.numpy(), minlength=batch.n_molecules)
+    return MessageOperators(
+        incoming=_csr(counts - 1, candidates[keep], np.ones(total - n_edges), n_edges),
+        into_atoms=_csr(indegree, arriving, np.ones(n_edges), n_edges),
+        readout=_csr(atom_counts, np.arange(n_atoms),
+                     np.repeat(1.0 / np.maximum(atom_counts, 1), atom_counts), n_atoms))
 
 
 GraphItem = tuple[MolGraph, np.ndarray | None, float]

@@ -11,7 +11,7 @@ the spread the conformal intervals scale with.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -26,15 +26,21 @@ from medora.featurizers.graph import (
     BOND_DIM,
     GraphBatch,
     GraphDataset,
+    MessageOperators,
     batch_graphs,
     collate_graphs,
     featurize,
+    featurize_batch,
+    featurize_many,
+    message_operators,
 )
 from medora.models.base import ModelKind
 from medora.models.regression import MoleculeRegressor
 from medora.train.trainer import Trainer, TrainerConfig
 
-PREDICTION_BATCH = 2048
+#: Molecules per forward pass at prediction time: large enough that per-operation overhead
+#: vanishes, small enough that a member's hidden states stay in cache.
+PREDICTION_BATCH = 512
 
 
 class DirectedMessagePassing(nn.Module):
@@ -95,6 +101,64 @@ class DMPNN(nn.Module):
         return self.head(molecule).squeeze(-1)
 
 
+@dataclass(frozen=True)
+class _InferenceWeights:
+    """One trained :class:`DMPNN`'s weights, transposed and split for inference: the input
+    layers' atom and bond parts, the output layer's atom and message parts, the head's
+    molecule and descriptor parts, so no concatenated input is ever built."""
+
+    edge_atoms: torch.Tensor        # (ATOM_DIM, hidden)
+    edge_bonds: torch.Tensor        # (BOND_DIM, hidden)
+    update: torch.Tensor            # (hidden, hidden)
+    out_atoms: torch.Tensor         # (ATOM_DIM, hidden)
+    out_messages: torch.Tensor      # (hidden, hidden)
+    out_bias: torch.Tensor          # (hidden,)
+    head_molecule: torch.Tensor     # (hidden, ffn)
+    head_descriptors: torch.Tensor  # (descriptors, ffn)
+    head_bias: torch.Tensor         # (ffn,)
+    final: torch.Tensor             # (ffn, 1)
+    final_bias: torch.Tensor        # (1,)
+    depth: int
+
+    @classmethod
+    def of(cls, model: DMPNN) -> _InferenceWeights:
+        encoder, first, last = model.encoder, model.head[0], model.head[3]
+        hidden = encoder.edge_update.weight.shape[0]
+
+        def part(weight: torch.Tensor, columns: slice) -> torch.Tensor:
+            return weight.detach()[:, columns].t().contiguous()
+
+        return cls(
+            edge_atoms=part(encoder.edge_input.weight, slice(0, ATOM_DIM)),
+            edge_bonds=part(encoder.edge_input.weight, slice(ATOM_DIM, None)),
+            update=part(encoder.edge_update.weight, slice(None)),
+            out_atoms=part(encoder.atom_output.weight, slice(0, ATOM_DIM)),
+            out_messages=part(encoder.atom_output.weight, slice(ATOM_DIM, None)),
+            out_bias=encoder.atom_output.bias.detach(),
+            head_molecule=part(first.weight, slice(0, hidden)),
+            head_descriptors=part(first.weight, slice(hidden, None)),
+            head_bias=first.bias.detach(),
+            final=part(last.weight, slice(None)),
+            final_bias=last.bias.detach(),
+            depth=encoder.depth)
+
+    def __call__(self, batch: GraphBatch, operators: MessageOperators) -> torch.Tensor:
+        """:meth:`DMPNN.forward` in evaluation mode, with sparse products for the sums."""
+        # edge_input(cat(atoms[source], edges)) as the atoms' part gathered plus the bonds'.
+        initial = (batch.atoms @ self.edge_atoms).index_select(0, batch.edge_index[0])
+        initial = initial.addmm_(batch.edges, self.edge_bonds).relu_()
+        hidden = initial
+        for _ in range(self.depth - 1):
+            hidden = torch.addmm(initial, operators.incoming @ hidden, self.update).relu_()
+        arriving = operators.into_atoms @ hidden
+        atoms = torch.addmm(self.out_bias, batch.atoms, self.out_atoms)
+        atoms = atoms.addmm_(arriving, self.out_messages).relu_()
+        molecule = torch.addmm(self.head_bias, operators.readout @ atoms, self.head_molecule)
+        if batch.descriptors is not None:
+            molecule = molecule.addmm_(batch.descriptors, self.head_descriptors)
+        return torch.addmm(self.final_bias, molecule.relu_(), self.final).squeeze(1)
+
+
 class DMPNNRegressor(MoleculeRegressor):
     """A deep ensemble of D-MPNNs with descriptors, trained by the shared Trainer.
 
@@ -145,7 +209,7 @@ class DMPNNRegressor(MoleculeRegressor):
 
     def _dataset(self, mols: Sequence[Chem.Mol], y: np.ndarray,
                  fit: bool = False) -> GraphDataset:
-        return GraphDataset([featurize(mol) for mol in mols], y, self._descriptors(mols, fit))
+        return GraphDataset(featurize_many(mols), y, self._descriptors(mols, fit))
 
     # -- training -------------------------------------------------------------------------
     def _fit(self, mols: list[Chem.Mol], y: np.ndarray,
@@ -179,14 +243,19 @@ class DMPNNRegressor(MoleculeRegressor):
     # -- prediction -----------------------------------------------------------------------
     @torch.no_grad()
     def member_predictions(self, mols: Sequence[Chem.Mol]) -> np.ndarray:
-        """Each member's prediction in the target's units, shape (n_members, n)."""
-        outputs = []
+        """Each member's prediction in the target's units, shape (n_members, n).
+
+        Evaluated by :class:`_InferenceWeights` (the trained modules' arithmetic with sparse
+        sums), one batch of :data:`PREDICTION_BATCH` molecules at a time."""
+        mols = list(mols)
+        members = [_InferenceWeights.of(member) for member in self.members_]
+        outputs = [np.zeros((len(members), 0), dtype=np.float32)]
         for start in range(0, len(mols), PREDICTION_BATCH):
             chunk = mols[start:start + PREDICTION_BATCH]
-            batch = batch_graphs([featurize(mol) for mol in chunk], self._descriptors(chunk))
-            outputs.append(torch.stack([member(batch) for member in self.members_]).numpy())
-        standardised = (np.concatenate(outputs, axis=1) if outputs
-                        else np.zeros((self.n_members, 0)))
+            batch = featurize_batch(chunk, self._descriptors(chunk))
+            operators = message_operators(batch)
+            outputs.append(torch.stack([member(batch, operators) for member in members]).numpy())
+        standardised = np.concatenate(outputs, axis=1)
         return standardised.astype(np.float64) * self.target_scale_ + self.target_mean_
 
     def predict_spread(self, mols: Sequence[Chem.Mol]) -> tuple[np.ndarray, np.ndarray]:

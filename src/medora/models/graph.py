@@ -46,7 +46,7 @@ PREDICTION_BATCH = 512
 class DirectedMessagePassing(nn.Module):
     """Bond-centred message passing; returns one hidden vector per atom."""
 
-    def __init__(self, hidden_size: int = 300, depth: int = 3, dropout: float = 0.0) -> None:
+    def __init__(self, hidden_size: int = 128, depth: int = 3, dropout: float = 0.0) -> None:
         super().__init__()
         if depth < 1:
             raise ValueError(f"depth must be at least 1, got {depth}")
@@ -81,8 +81,8 @@ class DirectedMessagePassing(nn.Module):
 class DMPNN(nn.Module):
     """Message passing, mean readout per molecule, descriptors appended, feed-forward output."""
 
-    def __init__(self, n_descriptors: int, hidden_size: int = 300, depth: int = 3,
-                 ffn_hidden_size: int = 300, dropout: float = 0.0) -> None:
+    def __init__(self, n_descriptors: int, hidden_size: int = 128, depth: int = 3,
+                 ffn_hidden_size: int = 128, dropout: float = 0.0) -> None:
         super().__init__()
         self.encoder = DirectedMessagePassing(hidden_size, depth, dropout)
         self.head = nn.Sequential(
@@ -176,7 +176,7 @@ class DMPNNRegressor(MoleculeRegressor):
     explanation_method: ClassVar[str] = ("integrated gradients over atom and bond features "
                                          "(32 steps, zero-feature baseline)")
 
-    def __init__(self, hidden_size: int = 300, depth: int = 3, ffn_hidden_size: int = 300,
+    def __init__(self, hidden_size: int = 128, depth: int = 3, ffn_hidden_size: int = 128,
                  dropout: float = 0.0, n_members: int = 5,
                  descriptors: Sequence[str] = COMPACT_DESCRIPTORS,
                  trainer: TrainerConfig | None = None, seed: int = 0,

@@ -22,11 +22,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import joblib
 
-from medora.models.calibrated import CalibratedModel
+if TYPE_CHECKING:  # the registry stores any model; importing one would load its stack
+    from medora.models.calibrated import CalibratedModel
+
 
 VersionStatus = Literal["draft", "approved", "stopped", "retired"]
 ARTIFACT_NAME = "model.joblib"

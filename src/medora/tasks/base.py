@@ -8,7 +8,6 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from medora.data.bundled import Dataset
 from medora.data.tabular import FeatureSpec
@@ -119,6 +118,8 @@ class Task:
         return dataset, x, y
 
     def make_split(self, y: np.ndarray, seed: int) -> Split:
+        from sklearn.model_selection import train_test_split  # only when splitting
+
         indices = np.arange(len(y))
         held_out = self.split.validation_fraction + self.split.test_fraction
         train, rest = train_test_split(indices, test_size=held_out, stratify=y, random_state=seed)

@@ -16,7 +16,6 @@ from typing import Literal, get_args
 
 import numpy as np
 from rdkit import Chem
-from sklearn.model_selection import train_test_split
 
 from medora.data.bundled import (
     Dataset,
@@ -160,6 +159,8 @@ class MoleculeTask:
         at random from its training set; ``smiles`` must then be the dataset's molecules in
         the dataset's order (as :meth:`load_molecules` returns them).
         """
+        from sklearn.model_selection import train_test_split  # only when splitting
+
         kind = kind or self.split_kind
         if kind not in self.split_kinds:
             raise ValueError(f"task {self.name} has no {kind!r} split; choose one of "
@@ -177,6 +178,8 @@ class MoleculeTask:
         return Split(train=np.sort(train), validation=np.sort(validation), test=np.sort(test))
 
     def _given_split(self, smiles: Sequence[str], seed: int) -> Split:
+        from sklearn.model_selection import train_test_split  # only when splitting
+
         frame = self.load().frame
         expected = frame[self.smiles_column].tolist()
         same = list(smiles) == expected or (len(smiles) == len(expected) and [

@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from medora.models.graph import DMPNNRegressor
+from medora.models.regression import ConformalRegressor, TrainingReference
 from medora.registry.card import render_card
 from medora.registry.store import CARD_NAME, ModelStore, ModelVersion
 from medora.serve import accounts, migrate
@@ -28,9 +31,12 @@ from medora.serve.settings import ServiceSettings
 from medora.serve.state import ServiceState
 from medora.tasks import get_task
 from medora.tasks.cardio import FRAMINGHAM_CHD
+from medora.train.molecule_run import INTERVAL_COVERAGE
 from medora.train.run import Run, RunConfig, train_task
+from medora.train.trainer import TrainerConfig
 
 TASK = FRAMINGHAM_CHD.name
+MOLECULE_TASK = "mol.freesolv"
 PASSWORD = "correct horse battery staple"
 SECRET = "test-signing-secret-" + "s" * 40
 POSTGRES_URL = os.environ.get("MEDORA_TEST_POSTGRES_URL")
@@ -106,6 +112,26 @@ def registry(tmp_path: Path, trained_run: Run) -> ModelStore:
 @pytest.fixture
 def register_version(registry: ModelStore, trained_run: Run) -> Callable[[str], ModelVersion]:
     return lambda model_name: register_model(registry, trained_run, model_name)
+
+
+@pytest.fixture(scope="session")
+def molecule_model(freesolv_sample: tuple[list, np.ndarray]) -> ConformalRegressor:
+    """A tiny D-MPNN (hidden size 16, 2 members, 2 epochs) on 120 FreeSolv molecules, with
+    conformal intervals calibrated on 20 more: a served molecule model in a few seconds."""
+    mols, y = freesolv_sample
+    trainer = TrainerConfig(max_epochs=2, patience=2, batch_size=32, progress=False)
+    model = DMPNNRegressor(hidden_size=16, ffn_hidden_size=16, n_members=2, trainer=trainer,
+                           seed=0).fit(mols[:120], y[:120], mols[120:140], y[120:140])
+    return ConformalRegressor.calibrate(model, mols[120:140], y[120:140],
+                                        TrainingReference.from_molecules(mols[:120], y[:120]),
+                                        coverage=INTERVAL_COVERAGE)
+
+
+def register_molecule_model(store: ModelStore, model: ConformalRegressor) -> ModelVersion:
+    """Register ``model`` as the next draft of the FreeSolv task."""
+    return store.register(MOLECULE_TASK, model, model_name="dmpnn", model_kind="graph",
+                          run_id="test", data_fingerprint="0" * 64, metrics={}, config={},
+                          documents=lambda record: {CARD_NAME: f"# {MOLECULE_TASK}"})
 
 
 @pytest.fixture(scope="session")
@@ -214,6 +240,18 @@ def serving(service: Service) -> Service:
     """The service with v1 (logistic regression) approved."""
     assert service.set_status(1, "approve").status_code == 200
     return service
+
+
+@pytest.fixture
+def molecule_service(database_url: str, registry: ModelStore, molecule_model: ConformalRegressor,
+                     password_hash: str, patient: dict[str, float | None]) -> Iterator[Service]:
+    """The app on a fresh database and registry with Framingham v1 and FreeSolv v1 approved."""
+    register_molecule_model(registry, molecule_model)
+    with running_service(database_url, registry, password_hash, patient) as service:
+        assert service.set_status(1, "approve").status_code == 200
+        assert service.request("POST", f"/models/{MOLECULE_TASK}/versions/1/approve",
+                               json={}).status_code == 200
+        yield service
 
 
 @pytest.fixture(scope="module", params=DATABASES)

@@ -54,6 +54,7 @@ ENDPOINTS = [
              {"patient_id": "MRN-1", "inputs": {"male": 1, "age": 50, "sysBP": 130}}),
     Endpoint("GET", "/predictions/{prediction_id}", PREDICTORS),
     Endpoint("GET", "/predictions/{prediction_id}/history", PREDICTORS),
+    Endpoint("GET", "/predictions/{prediction_id}/atom-map", PREDICTORS),
     Endpoint("POST", "/predictions/{prediction_id}/reviews", REVIEWERS, {"action": "escalate"}),
     Endpoint("GET", "/reviews/worklist", REVIEWERS),
     Endpoint("GET", "/audit/events", AUDITORS),

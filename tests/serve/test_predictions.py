@@ -15,7 +15,7 @@ TASK = FRAMINGHAM_CHD.name
 
 def test_tasks_list_their_inputs(service) -> None:
     tasks = {task["name"]: task for task in service.request("GET", "/tasks", "clinician").json()}
-    assert sorted(tasks) == sorted(t.name for t in list_tasks(modality="tabular"))
+    assert sorted(tasks) == sorted(t.name for t in list_tasks())  # molecule tasks too
     age = next(spec for spec in tasks[TASK]["inputs"] if spec["name"] == "age")
     assert age == {"name": "age", "description": "age at examination", "kind": "continuous",
                    "unit": "years", "expected": "18 to 110 years", "required": True}
@@ -111,12 +111,12 @@ def test_unknown_task_is_404_listing_the_known_ones(serving) -> None:
     assert all(name in detail for name in task_names())
 
 
-def test_molecule_tasks_are_not_served(serving) -> None:
+def test_a_molecule_task_without_an_approved_model_is_409(serving) -> None:
     molecule = list_tasks("molecule")[0].name
     response = serving.request("POST", f"/predict/{molecule}",
-                               json={"patient_id": "MRN-1", "inputs": {}})
-    assert response.status_code == 404
-    assert f"{molecule} is a molecule task" in response.json()["detail"]
+                               json={"patient_id": "CPD-1", "inputs": {"smiles": "CCO"}})
+    assert response.status_code == 409, response.text
+    assert molecule in response.json()["detail"]
 
 
 def test_unknown_prediction_is_404(serving) -> None:

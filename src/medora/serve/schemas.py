@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from medora.registry.store import VersionStatus
+from medora.serve import scoring
 from medora.serve.db import ReviewAction, ReviewStatus, Role
 
 # Free text stored and shown to people: bounded, and without control characters (PostgreSQL
@@ -19,12 +20,17 @@ Text = Annotated[str, Field(min_length=1, max_length=2000, pattern=_PRINTABLE)]
 OptionalText = Annotated[str, Field(max_length=2000, pattern=_PRINTABLE)]
 PatientId = Annotated[str, Field(
     min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
-    description="The hospital's identifier for the patient (letters, digits, . _ : / -).",
+    description="The hospital's identifier for the patient, or for a molecule task the "
+                "compound's identifier (letters, digits, . _ : / -).",
     examples=["MRN-0042"])]
-# A JSON number (not a boolean, not NaN or infinity), a numeric string as a CSV cell would hold
-# it, or null for a missing value.
+# A patient's input as text is a number as a CSV cell would hold it; only a molecule's SMILES
+# is longer (PredictRequest holds every other text input to the shorter limit).
+MAX_INPUT_TEXT = 64
+MAX_SMILES = 1000
+# A JSON number (not a boolean, not NaN or infinity), text (a numeric string as a CSV cell would
+# hold it, or a molecule's SMILES), or null for a missing value.
 InputValue = (Annotated[float, Field(strict=True, allow_inf_nan=False)]
-              | Annotated[str, Field(max_length=64)] | None)
+              | Annotated[str, Field(max_length=MAX_SMILES)] | None)
 
 
 class Schema(BaseModel):
@@ -55,7 +61,8 @@ class Health(Schema):
 class Feature(Schema):
     name: str = Field(examples=["age"])
     description: str = Field(examples=["age at examination"])
-    kind: Literal["continuous", "binary", "ordinal"]
+    kind: Literal["continuous", "binary", "ordinal", "text"] = Field(
+        description="text: a molecule task's SMILES; the others are numbers.")
     unit: str = Field(examples=["years"])
     expected: str = Field(description="The values a real patient can have.",
                           examples=["18 to 110 years"])
@@ -65,9 +72,19 @@ class Feature(Schema):
 class TaskInfo(Schema):
     name: str = Field(examples=["cardio.framingham_chd"])
     area: str = Field(examples=["clinical risk"])
+    modality: scoring.Modality = Field(
+        description="tabular: a patient's risk from clinical inputs; molecule: a property of "
+                    "one compound from its SMILES.")
     description: str
-    threshold: float = Field(description="Risk at or above which a patient is flagged.",
-                             examples=[0.2])
+    unit: str = Field(description="Unit of the predicted value: probability for tabular "
+                                  "tasks, the property's unit for molecule tasks.",
+                      examples=["probability", "kcal/mol"])
+    interval_coverage: float = Field(description="Nominal coverage of the interval given with "
+                                                 "each prediction.", examples=[0.95])
+    threshold: float | None = Field(
+        description="Risk at or above which a patient is flagged. Null for molecule tasks: a "
+                    "molecule is flagged when outside the serving model's applicability domain, "
+                    "whose threshold each prediction states.", examples=[0.2])
     threshold_source: str = Field(description="Where the threshold comes from.")
     inputs: list[Feature]
 
@@ -126,43 +143,89 @@ class PredictRequest(Schema):
         "patient_id": "MRN-0042",
         "inputs": {"male": 1, "age": 61, "sysBP": 152, "totChol": 245, "currentSmoker": 1,
                    "cigsPerDay": 20, "glucose": None},
-    }]})
+    }, {"patient_id": "CHEMBL25", "inputs": {"smiles": "CC(=O)Oc1ccccc1C(=O)O"}}]})
 
     patient_id: PatientId
     inputs: dict[Annotated[str, Field(max_length=64)], InputValue] = Field(
         max_length=256,
         description="One value per model input (GET /tasks lists them); a left-out or null "
-                    "input is missing, which only optional inputs may be.")
+                    "input is missing, which only optional inputs may be. A molecule task "
+                    f"takes one input, `smiles` (up to {MAX_SMILES} characters; a salt or "
+                    "solvent is reduced to its largest fragment); other text inputs may have "
+                    f"up to {MAX_INPUT_TEXT} characters.")
+
+    @model_validator(mode="after")
+    def _short_text_inputs(self) -> PredictRequest:
+        too_long = sorted(name for name, value in self.inputs.items()
+                          if isinstance(value, str) and len(value) > MAX_INPUT_TEXT
+                          and name != scoring.SMILES_INPUT)
+        if too_long:
+            raise ValueError(f"input(s) {', '.join(too_long)} have more than {MAX_INPUT_TEXT} "
+                             f"characters; send numbers (only a molecule's "
+                             f"{scoring.SMILES_INPUT} may be up to {MAX_SMILES})")
+        return self
 
 
 class Contribution(Schema):
-    feature: str = Field(examples=["age"])
-    value: float | None = Field(description="The patient's value (null: missing).",
-                                examples=[61.0])
+    feature: str = Field(description="The input, or for a molecule the atom: its element "
+                                     "and index in the stored SMILES (C0, O2, ...).",
+                         examples=["age"])
+    value: float | None = Field(description="The patient's value (null: missing); for an "
+                                            "atom, its index.", examples=[61.0])
     contribution: float = Field(description="Push on the log-odds of the outcome: positive "
-                                            "raises the risk.", examples=[0.42])
+                                            "raises the risk. For an atom, its weight in the "
+                                            "predicted value's unit.", examples=[0.42])
 
 
 class PredictionInfo(Schema):
     id: uuid.UUID
     task: str = Field(examples=["cardio.framingham_chd"])
     model_version: int = Field(examples=[2])
-    patient_id: str = Field(examples=["MRN-0042"])
-    inputs: dict[str, float | None] = Field(description="The validated inputs, as used.")
-    risk: float = Field(description="Calibrated probability of the outcome.", examples=[0.23])
-    risk_lower: float = Field(description="Lower end of the 95% interval.", examples=[0.19])
-    risk_upper: float = Field(description="Upper end of the 95% interval.", examples=[0.27])
-    threshold: float = Field(examples=[0.2])
+    patient_id: str = Field(description="The patient's identifier, or the compound's for a "
+                                        "molecule task.", examples=["MRN-0042"])
+    inputs: dict[str, float | str | None] = Field(
+        description="The validated inputs, as used; for a molecule, its canonical SMILES "
+                    "(largest fragment).")
+    risk: float = Field(description="Calibrated probability of the outcome; for a molecule "
+                                    "task, the predicted value in `unit`.", examples=[0.23])
+    risk_lower: float = Field(description="Lower end of the interval (see "
+                                          "interval_coverage).", examples=[0.19])
+    risk_upper: float = Field(description="Upper end of the interval.", examples=[0.27])
+    threshold: float = Field(description="The risk threshold; for a molecule, the serving "
+                                         "model's applicability-domain threshold (Tanimoto "
+                                         "similarity to the nearest training molecule).",
+                             examples=[0.2])
     threshold_source: str
-    flagged: bool = Field(description="risk >= threshold")
+    flagged: bool = Field(description="risk >= threshold; for a molecule: outside the "
+                                      "applicability domain (its prediction is less reliable).")
     contributions: list[Contribution] = Field(
         validation_alias="explanation",
-        description="The inputs that moved this patient's risk most, either way.")
+        description="The inputs that moved this patient's risk most, either way; for a "
+                    "molecule, every atom's weight in atom order (GET "
+                    "/predictions/{id}/atom-map draws them).")
     review_status: ReviewStatus = Field(
         description="Advice until a clinician reviews it: pending, then accepted, overridden "
                     "or escalated.")
     created_by: str
     created_at: datetime
+
+    @computed_field(description="tabular or molecule.")
+    @property
+    def modality(self) -> scoring.Modality:
+        return scoring.outcome(self.task).modality
+
+    @computed_field(description="Unit of risk and its interval: probability, or the "
+                                "molecule property's unit.")
+    @property
+    def unit(self) -> str:
+        return scoring.outcome(self.task).unit
+
+    @computed_field(description="Nominal coverage of [risk_lower, risk_upper]: 0.95 for a "
+                                "calibrated risk, the split-conformal coverage (0.9) for a "
+                                "molecule.")
+    @property
+    def interval_coverage(self) -> float:
+        return scoring.outcome(self.task).interval_coverage
 
 
 class AcceptReview(Schema):
@@ -175,9 +238,11 @@ class OverrideReview(Schema):
     model_config = ConfigDict(extra="forbid")
     action: Literal["override"]
     reason: Text = Field(description="Why the prediction is wrong for this patient.")
-    clinician_value: float = Field(ge=0, le=1, allow_inf_nan=False,
-                                   description="The clinician's own risk estimate, 0 to 1.",
-                                   examples=[0.05])
+    clinician_value: float = Field(
+        allow_inf_nan=False, examples=[0.05],
+        description="The reviewer's own estimate, in the prediction's unit: a risk from 0 to 1 "
+                    "for a probability task, any finite value for a molecule task (a 422 "
+                    "names the task's range).")
 
 
 class EscalateReview(Schema):

@@ -56,7 +56,7 @@ def test_model_cards_render_markdown_and_escape_everything_else() -> None:
 def test_form_messages_name_the_field_in_plain_words() -> None:
     with pytest.raises(ValidationError) as missing:
         TypeAdapter(ReviewRequest).validate_python({"action": "override",
-                                                    "clinician_value": 2})
+                                                    "clinician_value": "two"})
     assert field_errors(missing.value, {"clinician_value": "0 to 100"}) == {
         "reason": "required", "clinician_value": "0 to 100"}
     with pytest.raises(ValidationError) as untagged:

@@ -38,11 +38,14 @@ def get_worklist(
 
 @router.post("/predictions/{prediction_id}/reviews", status_code=status.HTTP_201_CREATED,
              responses={404: {"model": Problem},
-                        409: {"model": Problem, "description": "Already decided."}})
+                        409: {"model": Problem, "description": "Already decided."},
+                        422: {"description": "An invalid body, or a clinician_value outside "
+                                             "the task's range (the message names it)."}})
 def review_prediction(prediction_id: uuid.UUID, body: ReviewRequest, principal: Reviewer,
            state: State) -> ReviewInfo:
-    """Accept the prediction, override it (a reason and the clinician's own risk estimate are
-    required) or escalate it to a senior reviewer."""
+    """Accept the prediction, override it (a reason and the reviewer's own value are required:
+    a risk from 0 to 1, or for a molecule task any finite value in the task's unit) or escalate
+    it to a senior reviewer."""
     value = body.clinician_value if isinstance(body, OverrideReview) else None
     decision, _ = worklist.review(state.database, prediction_id, body.action, principal.name,
                                   body.reason, value)

@@ -1,8 +1,9 @@
-"""The clinician's pages: the worklist with its new-prediction form, and the patient view with
-the prediction, its explanation, its review history and the review form."""
+"""The clinician's pages: the worklist with its new-prediction form, and the patient (or
+molecule) view with the prediction, its explanation, its review history and the review form."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from medora.data.tabular import InputValidationError
 from medora.serve import lifecycle, scoring, worklist
-from medora.serve.db import ModelVersionRow
+from medora.serve.db import ModelVersionRow, Prediction
 from medora.serve.errors import ConflictError, ServiceError
 from medora.serve.schemas import (
     OverrideReview,
@@ -23,6 +24,7 @@ from medora.serve.schemas import (
     ReviewInfo,
     ReviewRequest,
 )
+from medora.serve.scoring import SMILES_INPUT, Outcome, ServedTask
 from medora.serve.state import ServiceState, State
 from medora.serve.web.charts import contribution_chart, risk_bar
 from medora.serve.web.forms import field_errors
@@ -35,7 +37,7 @@ from medora.serve.web.session import (
     allow,
     form_for,
 )
-from medora.tasks import Task, get_task
+from medora.tasks import MoleculeTask, Task, get_task
 
 router = page_router()
 ReviewerPage = Annotated[WebSession, Depends(allow(*REVIEWERS))]
@@ -49,6 +51,7 @@ _reviews = TypeAdapter(ReviewRequest)
 PATIENT_ID_RULE = ("use 1 to 64 letters, digits, '.', '_', ':', '/' or '-', starting with a "
                    "letter or digit")
 CLINICIAN_VALUE_RULE = "enter your own estimate of the risk, a number from 0 to 100 (%)"
+MOLECULE_VALUE_RULE = "enter your own estimate of the value, {range}"
 ACTION_RULE = "choose what to do with the prediction"
 
 
@@ -60,14 +63,18 @@ def prediction_path(prediction_id: uuid.UUID) -> str:
 class PredictionForm:
     """The new-prediction form as sent, with its problems."""
 
-    task: Task | None
+    task: ServedTask | None
     patient_id: str = ""
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
-def _predictable_tasks(state: ServiceState) -> list[Task]:
+def input_names(task: ServedTask) -> list[str]:
+    return [SMILES_INPUT] if isinstance(task, MoleculeTask) else list(task.feature_names)
+
+
+def _predictable_tasks(state: ServiceState) -> list[ServedTask]:
     """The registered tasks with at least one model version registered with the service."""
     with state.database.read() as session:
         served = set(session.scalars(select(ModelVersionRow.task).distinct()))
@@ -75,7 +82,8 @@ def _predictable_tasks(state: ServiceState) -> list[Task]:
 
 
 def _worklist_page(request: Request, session: WebSession, state: ServiceState,
-                   review_status: WorklistStatus, form: PredictionForm, tasks: list[Task],
+                   review_status: WorklistStatus, form: PredictionForm,
+                   tasks: list[ServedTask],
                    status_code: int = 200) -> HTMLResponse:
     with state.database.read() as db:
         predictions = worklist.worklist(db, review_status, None, WORKLIST_LIMIT)
@@ -98,28 +106,30 @@ def worklist_page(
     return _worklist_page(request, session, state, review_status, PredictionForm(chosen), tasks)
 
 
-def _attribute(sent: PredictionForm, task: Task, problems: list[str]) -> None:
-    """Put each of the scorer's problems beside its input ("column age: ..."); the others
-    (no approved model, ...) above the form."""
+def _attribute(sent: PredictionForm, task: ServedTask, problems: list[str]) -> None:
+    """Put each of the scorer's problems beside its input ("column age: ...", "smiles: ...");
+    the others (no approved model, an unknown input, ...) above the form."""
+    prefixes = {prefix: name for name in input_names(task)
+                for prefix in (f"column {name}: ", f"{name}: ")}
     for problem in problems:
-        spec = next((s for s in task.features if problem.startswith(f"column {s.name}: ")), None)
-        if spec is None:
+        prefix = next((prefix for prefix in prefixes if problem.startswith(prefix)), None)
+        if prefix is None:
             sent.problems.append(problem)
         else:
-            sent.errors[spec.name] = problem.removeprefix(f"column {spec.name}: ")
+            sent.errors[prefixes[prefix]] = problem.removeprefix(prefix)
 
 
 @router.post("/worklist/predict")
 def new_prediction(request: Request, form: ReviewerForm, state: State) -> Response:
-    """Score one patient with the chosen task's serving model, as POST /predict/{task} does,
-    and show the new prediction."""
+    """Score one patient (or molecule) with the chosen task's serving model, as POST
+    /predict/{task} does, and show the new prediction."""
     tasks = _predictable_tasks(state)
     task = next((t for t in tasks if t.name == form.text("task")), None)
     sent = PredictionForm(task, form.text("patient_id"))
     if task is None:
         sent.errors["task"] = "choose one of the tasks listed"
         return _worklist_page(request, form.session, state, "pending", sent, tasks, 422)
-    sent.values = {spec.name: form.text(INPUT_PREFIX + spec.name) for spec in task.features}
+    sent.values = {name: form.text(INPUT_PREFIX + name) for name in input_names(task)}
     try:
         patient_id = _patient_ids.validate_python(sent.patient_id)
         prediction = scoring.predict(state.database, state.models, task, patient_id,
@@ -146,8 +156,21 @@ class ReviewForm:
 
     action: str = ""
     reason: str = ""
-    clinician_value: str = ""  # percent, as typed
+    clinician_value: str = ""  # as typed: percent for a risk, the unit for a molecule
     errors: dict[str, str] = field(default_factory=dict)
+
+
+def _clinician_value_rule(outcome: Outcome) -> str:
+    return (CLINICIAN_VALUE_RULE if outcome.modality == "tabular" else
+            MOLECULE_VALUE_RULE.format(range=outcome.describe_range()))
+
+
+def _atom_map(prediction: Prediction) -> str:
+    """The atom map as a data URI: inline, because the API's image endpoint takes no session
+    cookie."""
+    png = scoring.atom_map(prediction, "png")
+    assert isinstance(png, bytes)  # draw_molecule's PNG
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _prediction_page(request: Request, session: WebSession, state: ServiceState,
@@ -157,37 +180,50 @@ def _prediction_page(request: Request, session: WebSession, state: ServiceState,
         prediction, reviews = worklist.history(db, prediction_id)
         version = lifecycle.get_version(db, prediction.task, prediction.model_version)
     info = PredictionInfo.model_validate(prediction)
-    try:
-        features = get_task(info.task).features
-    except KeyError:  # a task no longer installed: its predictions stay readable
-        features = ()
-    units = {spec.name: spec.unit for spec in features}
     reviewer = session.may(REVIEWERS)
+    common = {"prediction": info, "version": version, "form": form, "reviewer": reviewer,
+              "reviews": [ReviewInfo.model_validate(review) for review in reviews],
+              "open_actions": worklist.OPEN_ACTIONS.get(info.review_status, ())
+              if reviewer else ()}
+    if info.modality == "molecule":
+        try:
+            atom_map, atom_map_problem = _atom_map(prediction), ""
+        except ServiceError as error:  # weights that no longer fit the stored SMILES
+            atom_map, atom_map_problem = "", error.detail
+        return render(request, "molecule.html", session, status_code=status_code,
+                      atom_map=atom_map, atom_map_problem=atom_map_problem, **common)
+    try:
+        task = get_task(info.task)
+    except KeyError:  # a task no longer installed: its predictions stay readable
+        task = None
+    features = task.features if isinstance(task, Task) else ()
+    units = {spec.name: spec.unit for spec in features}
     return render(
-        request, "prediction.html", session, status_code=status_code, prediction=info,
-        reviews=[ReviewInfo.model_validate(review) for review in reviews],
-        version=version, features={spec.name: spec for spec in features},
+        request, "prediction.html", session, status_code=status_code,
+        features={spec.name: spec for spec in features},
         risk_bar=risk_bar(info.risk, info.risk_lower, info.risk_upper, info.threshold),
-        chart=contribution_chart(info.contributions, units), form=form, reviewer=reviewer,
-        open_actions=worklist.OPEN_ACTIONS.get(info.review_status, ()) if reviewer else ())
+        chart=contribution_chart(info.contributions, units), **common)
 
 
 @router.get("/predictions/{prediction_id}/view")
 def prediction_page(request: Request, prediction_id: uuid.UUID, session: PredictorPage,
                     state: State) -> HTMLResponse:
-    """One patient's prediction: risk and interval, inputs, explanation, model, reviews."""
+    """One patient's prediction: risk and interval, inputs, explanation, model, reviews; or
+    one molecule's: value and interval, applicability domain, atom map, model, reviews."""
     return _prediction_page(request, session, state, prediction_id, ReviewForm())
 
 
-def _review_body(form: ReviewForm) -> dict[str, object]:
-    """The form as the API's review request. The clinician's value is typed in percent; it is
-    sent only with an override, the one decision that carries it."""
+def _review_body(form: ReviewForm, outcome: Outcome) -> dict[str, object]:
+    """The form as the API's review request. The clinician's value is typed in percent for a
+    risk, in the property's unit for a molecule; it is sent only with an override, the one
+    decision that carries it."""
     body: dict[str, object] = {"action": form.action}
     if form.reason:
         body["reason"] = form.reason
     if form.action == "override" and form.clinician_value:
+        scale = 100 if outcome.modality == "tabular" else 1
         try:
-            body["clinician_value"] = float(form.clinician_value) / 100
+            body["clinician_value"] = float(form.clinician_value) / scale
         except ValueError:
             body["clinician_value"] = form.clinician_value  # refused by the schema below
     return body
@@ -198,16 +234,21 @@ def review_prediction(request: Request, prediction_id: uuid.UUID, form: Reviewer
                       state: State) -> Response:
     """Accept, override or escalate the prediction, as POST /predictions/{id}/reviews does."""
     sent = ReviewForm(form.text("action"), form.text("reason"), form.text("clinician_value"))
+    with state.database.read() as db:
+        outcome = scoring.outcome(worklist.get_prediction(db, prediction_id).task)
+    value_rule = _clinician_value_rule(outcome)
     try:
-        body = _reviews.validate_python(_review_body(sent))
+        body = _reviews.validate_python(_review_body(sent, outcome))
         worklist.review(state.database, prediction_id, body.action, form.session.user.name,
                         body.reason,
                         body.clinician_value if isinstance(body, OverrideReview) else None)
     except ValidationError as error:
-        sent.errors = field_errors(error, {"action": ACTION_RULE,
-                                           "clinician_value": CLINICIAN_VALUE_RULE},
+        sent.errors = field_errors(error, {"action": ACTION_RULE, "clinician_value": value_rule},
                                    root="action")
         status_code = 422
+    except worklist.ValueOutOfRangeError as error:  # in the form's words (percent for a risk)
+        sent.errors["clinician_value"] = value_rule
+        status_code = error.status_code
     except ConflictError as error:  # decided meanwhile by someone else
         sent.errors["action"] = error.detail
         status_code = error.status_code

@@ -1,5 +1,6 @@
-"""The PostgreSQL pool checks a connection that sat idle before handing it out, so a server
-restart or an idle timeout never reaches a request."""
+"""PostgreSQL connections: the pool checks one that sat idle before handing it out, so a server
+restart or an idle timeout never reaches a request; the per-request reads run outside a
+transaction, and the pooled connection is transactional again for the next write."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def _backend_pid(database: Database) -> int:
-    with database.read_connection() as connection:
+    with database.read_statement() as connection:
         return connection.execute(select(func.pg_backend_pid())).scalar_one()
 
 
@@ -57,5 +58,18 @@ def test_a_busy_connection_is_not_pinged(monkeypatch: pytest.MonkeyPatch) -> Non
     try:
         assert _backend_pid(database) == _backend_pid(database)  # the same pooled connection
         assert pings == []
+    finally:
+        database.dispose()
+
+
+def test_single_statement_reads_skip_the_transaction_and_writes_keep_it() -> None:
+    assert POSTGRES_URL
+    database = Database(POSTGRES_URL)
+    try:
+        with database.read_statement() as connection:
+            assert connection.connection.dbapi_connection.autocommit
+        with database.write_connection() as connection:  # the same pooled connection
+            assert not connection.connection.dbapi_connection.autocommit
+            assert connection.execute(text("SELECT 1")).scalar_one() == 1
     finally:
         database.dispose()

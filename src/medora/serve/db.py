@@ -377,6 +377,8 @@ class Database:
         self.engine = create_database_engine(url)
         self.writer = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._reader = self.engine.execution_options(postgresql_readonly=True)
+        self._single_statements = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                                   if self.dialect == "postgresql" else self._reader)
         database = self.engine.url.database
         self._gate = write_gate(Path(database)) if self.dialect == "sqlite" and database else None
 
@@ -405,9 +407,9 @@ class Database:
         with Session(self._reader, expire_on_commit=False) as session, session.begin():
             yield session
 
-    # The same transactions on a plain connection, for the per-request paths (authentication,
-    # storing a prediction): an ORM session and statements built per call cost more there
-    # than the queries themselves. Use prepared statements (module constants) with them.
+    # Plain connections for the per-request paths (authentication, storing a prediction): an
+    # ORM session and statements built per call cost more there than the queries themselves.
+    # Use prepared statements (module constants) with them.
 
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
@@ -416,9 +418,11 @@ class Database:
             yield connection
 
     @contextmanager
-    def read_connection(self) -> Iterator[Connection]:
-        """:meth:`read` without the ORM session."""
-        with self._reader.begin() as connection:
+    def read_statement(self) -> Iterator[Connection]:
+        """A connection for reads of one statement each, outside any transaction on PostgreSQL
+        (autocommit): one round trip where BEGIN, the query and COMMIT take three, and a
+        single statement sees one snapshot either way. For the checks every request makes."""
+        with self._single_statements.connect() as connection:
             yield connection
 
     def dispose(self) -> None:

@@ -48,7 +48,7 @@ def current_user(state: State, token: Annotated[str | None, Depends(bearer)],
     request so that a deleted user or changed role takes effect at once (one indexed lookup,
     a fraction of a millisecond: not worth a cache that would delay a revocation)."""
     if api_key:
-        with state.database.read_connection() as connection:
+        with state.database.read_statement() as connection:
             identity = accounts.identity_for_api_key(connection, api_key)
         if identity is None:
             raise _unauthorized("unknown API key")
@@ -62,7 +62,7 @@ def current_user(state: State, token: Annotated[str | None, Depends(bearer)],
         raise _unauthorized("the access token has expired; log in again") from None
     except jwt.InvalidTokenError:
         raise _unauthorized("invalid access token") from None
-    with state.database.read_connection() as connection:
+    with state.database.read_statement() as connection:
         role = accounts.role_of(connection, claims["sub"])
     if role is None or role != claims["role"]:
         raise _unauthorized("the access token no longer matches the account; log in again")

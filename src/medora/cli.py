@@ -14,7 +14,7 @@ from rich.table import Table
 from medora.data.tabular import InputValidationError, read_table
 from medora.mol_cli import mol_app
 from medora.serve.cli import db_app, demo_command, serve_command, users_app
-from medora.tasks import get_task, list_tasks
+from medora.tasks import RegisteredTask, get_task, list_tasks
 
 if TYPE_CHECKING:
     from medora.predict import MoleculePredictions
@@ -54,6 +54,12 @@ def tasks_command() -> None:
     for column in ("task", "area", "data", "n", "target summary", "target", "metric"):
         table.add_column(column)
     for task in list_tasks():
+        if task.modality == "effect":
+            table.add_row(*_effect_task_row(task))
+            continue
+        if task.modality == "survival":
+            table.add_row(*_survival_task_row(task))
+            continue
         if isinstance(task, MoleculeTask):
             dataset, _, y = task.load_molecules()
             summary = f"mean {y.mean():.2f}, sd {y.std():.2f} {task.units}"
@@ -64,6 +70,59 @@ def tasks_command() -> None:
                       f"({dataset.provenance.package} {dataset.provenance.package_version})",
                       str(len(y)), summary, task.target, task.primary_metric)
     console.print(table)
+
+
+def _effect_task_row(task: RegisteredTask) -> tuple[str, ...]:
+    """A treatment-effect task's row of `medora tasks`: its data (default instance), the number
+    of patients and the mean outcome per arm."""
+    from medora.tasks.effects import EffectTask
+
+    assert isinstance(task, EffectTask)  # modality "effect" is only ever an EffectTask
+    data = task.load()
+    means = [f"{data.outcome[data.treatment == arm].mean():.2f}" for arm in (1, 0)]
+    summary = (f"mean {means[0]} treated, {means[1]} control ({data.outcome_unit}; "
+               f"{'randomised' if data.randomised else 'observational'})")
+    return (task.name, task.area, f"{data.provenance.title} ({data.provenance.package} "
+            f"{data.provenance.package_version})", str(data.n), summary, task.target,
+            task.primary_metric)
+
+
+def _survival_task_row(task: RegisteredTask) -> tuple[str, ...]:
+    """A survival task's row of `medora tasks`: patients, events and follow-up, or why its
+    data cannot be read (GSE7390 needs the optional scikit-survival package)."""
+    from rich.markup import escape
+
+    from medora.data.packaged import DatasetUnavailableError
+    from medora.tasks.survival import SurvivalTask
+
+    assert isinstance(task, SurvivalTask)  # modality "survival" is only ever a SurvivalTask
+    try:
+        data = task.load()
+    except DatasetUnavailableError as error:
+        # escape: rich would take "[gpl-baselines]" in the install hint for a markup tag
+        return (task.name, task.area, f"unavailable: {escape(str(error))}", "", "",
+                task.target, task.primary_metric)
+    summary = (f"{data.n_events} events ({data.event.mean():.1%}), follow-up up to "
+               f"{data.time.max():.0f} {data.time_unit}")
+    return (task.name, task.area, f"{data.provenance.title} ({data.provenance.package} "
+            f"{data.provenance.package_version})", str(len(data.time)), summary, task.target,
+            task.primary_metric)
+
+
+# Modalities with data, splits and metrics but no models yet (issue 5), and the modules that
+# hold those pieces.
+_NOT_YET_TRAINABLE = {"survival": ("survival", "survival"),
+                      "effect": ("treatment-effect", "effects")}
+
+
+def _refuse_untrainable(definition: RegisteredTask) -> None:
+    """Say that a task cannot be trained yet, rather than fail inside another modality's
+    trainer."""
+    if definition.modality in _NOT_YET_TRAINABLE:
+        kind, module = _NOT_YET_TRAINABLE[definition.modality]
+        raise _fail(f"training is not yet available for {kind} tasks such as "
+                    f"{definition.name}; their data, splits and metrics are in "
+                    f"medora.tasks.{module} and medora.evaluate.{module} (docs/personalized.md)")
 
 
 @app.command("train")
@@ -90,6 +149,7 @@ def train_command(
     from medora.train.run import RunConfig, train_task
 
     definition = _task(task)
+    _refuse_untrainable(definition)
     is_molecule = isinstance(definition, MoleculeTask)
     known = MOLECULE_MODEL_CLASSES if is_molecule else MODEL_CLASSES
     if model is not None and model not in known:

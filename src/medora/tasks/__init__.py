@@ -1,6 +1,7 @@
 """Prediction tasks by area; importing this package registers every built-in task."""
 
-from medora.tasks import cardio, molecules, oncology  # noqa: F401  (registration side effect)
+# Importing each area module registers its tasks.
+from medora.tasks import cardio, effects, molecules, oncology, survival  # noqa: F401
 from medora.tasks.base import (
     DecisionThreshold,
     RegisteredTask,
@@ -13,15 +14,19 @@ from medora.tasks.base import (
     register_task,
     task_names,
 )
+from medora.tasks.effects import EffectTask
 from medora.tasks.molecules import MoleculeTask
+from medora.tasks.survival import SurvivalTask
 
 __all__ = [
     "DecisionThreshold",
+    "EffectTask",
     "MoleculeTask",
     "RegisteredTask",
     "SensitiveAttribute",
     "Split",
     "SplitSpec",
+    "SurvivalTask",
     "Task",
     "get_task",
     "list_tasks",

@@ -14,6 +14,7 @@ from rich.table import Table
 from medora.data.tabular import InputValidationError, read_table
 from medora.mol_cli import mol_app
 from medora.serve.cli import db_app, demo_command, serve_command, users_app
+from medora.survival_cli import stratify_command
 from medora.tasks import RegisteredTask, get_task, list_tasks
 
 if TYPE_CHECKING:
@@ -109,22 +110,6 @@ def _survival_task_row(task: RegisteredTask) -> tuple[str, ...]:
             task.primary_metric)
 
 
-# Modalities with data, splits and metrics but no models yet (issue 5), and the modules that
-# hold those pieces.
-_NOT_YET_TRAINABLE = {"survival": ("survival", "survival"),
-                      "effect": ("treatment-effect", "effects")}
-
-
-def _refuse_untrainable(definition: RegisteredTask) -> None:
-    """Say that a task cannot be trained yet, rather than fail inside another modality's
-    trainer."""
-    if definition.modality in _NOT_YET_TRAINABLE:
-        kind, module = _NOT_YET_TRAINABLE[definition.modality]
-        raise _fail(f"training is not yet available for {kind} tasks such as "
-                    f"{definition.name}; their data, splits and metrics are in "
-                    f"medora.tasks.{module} and medora.evaluate.{module} (docs/personalized.md)")
-
-
 @app.command("train")
 def train_command(
     task: TaskArgument,
@@ -144,14 +129,19 @@ def train_command(
              "scaffold (Bemis-Murcko). Default: the task's own.")] = None,
 ) -> None:
     """Train the deep model and its baselines; evaluate, calibrate, explain, audit, register."""
-    from medora.models import MODEL_CLASSES, MOLECULE_MODEL_CLASSES
+    from medora.models import EFFECT_MODEL_CLASSES, MODEL_CLASSES, MOLECULE_MODEL_CLASSES
+    from medora.tasks.effects import EffectTask
     from medora.tasks.molecules import MoleculeTask
     from medora.train.run import RunConfig, train_task
 
     definition = _task(task)
-    _refuse_untrainable(definition)
+    if definition.modality == "survival":
+        from medora.survival_cli import train_survival
+
+        return train_survival(definition, model, seed, quick, out, register, split)
     is_molecule = isinstance(definition, MoleculeTask)
-    known = MOLECULE_MODEL_CLASSES if is_molecule else MODEL_CLASSES
+    known = (MOLECULE_MODEL_CLASSES if is_molecule else EFFECT_MODEL_CLASSES
+             if isinstance(definition, EffectTask) else MODEL_CLASSES)
     if model is not None and model not in known:
         raise _fail(f"unknown model {model!r} for {task}; choose one of "
                     f"{', '.join(sorted(known))}")
@@ -164,6 +154,10 @@ def train_command(
         from medora.train.molecule_run import train_molecule_task
 
         run = train_molecule_task(definition, config)
+    elif isinstance(definition, EffectTask):
+        from medora.train.effect_run import train_effect_task
+
+        run = train_effect_task(definition, config)
     else:
         run = train_task(definition, config)
     table = Table(title=f"{task}: test split, 95% bootstrap CI")
@@ -258,6 +252,7 @@ def predict_command(
     molecule's property (conformal interval, applicability domain, atom map)."""
     from medora.predict import ModelUnavailableError, predict_patients
     from medora.registry.store import ArtifactIntegrityError
+    from medora.tasks.effects import EffectTask
     from medora.tasks.molecules import MoleculeTask
 
     definition = _task(task)
@@ -269,6 +264,13 @@ def predict_command(
                                         smiles_column, id_column)
             title = (f"{task} v{result.version.version}: {definition.target} "
                      f"({definition.units}) with {result.coverage:.0%} conformal interval")
+        elif isinstance(definition, EffectTask):
+            from medora.predict_effects import predict_effects
+
+            result = predict_effects(definition, read_table(inputs), version=version,
+                                     source=str(inputs))
+            title = (f"{task} v{result.version.version}: effect (treated minus control) with "
+                     "interval; an arm is recommended only inside overlap")
         else:
             result = predict_patients(definition, read_table(inputs), version=version,
                                       explain=explain, source=str(inputs))
@@ -351,6 +353,7 @@ app.command("demo")(demo_command)
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(mol_app, name="mol")
+app.command("stratify")(stratify_command)
 
 if __name__ == "__main__":
     app()

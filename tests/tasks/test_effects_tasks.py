@@ -94,9 +94,9 @@ def test_split_rejects_a_single_arm() -> None:
         task.make_split(np.zeros(20, dtype=int), seed=0)
 
 
-def test_cli_lists_effect_tasks_and_refuses_to_train_them() -> None:
+def test_cli_lists_effect_tasks_and_checks_the_model_to_train() -> None:
     row = _effect_task_row(get_task("effect.actg175"))
     assert row[0] == "effect.actg175" and row[3] == "1054" and "randomised" in row[4]
-    result = CliRunner().invoke(app, ["train", "effect.nhefs"])
+    result = CliRunner().invoke(app, ["train", "effect.nhefs", "--model", "mlp"])
     assert result.exit_code == 2
-    assert "not yet available for treatment-effect tasks" in result.output
+    assert "unknown model 'mlp' for effect.nhefs" in result.output and "tarnet" in result.output

@@ -209,12 +209,6 @@ def test_cli_lists_gse7390_as_unavailable_without_scikit_survival(
     assert "unavailable" in result.output and "gpl-baselines" in result.output
 
 
-def test_cli_train_says_survival_training_is_not_yet_available() -> None:
-    result = runner.invoke(app, ["train", GBSG2, "--quick"])
-    assert result.exit_code == 2
-    assert "not yet available for survival tasks" in result.output
-
-
 def test_task_definitions_are_checked() -> None:
     task = get_task(GBSG2)
     assert isinstance(task, SurvivalTask)

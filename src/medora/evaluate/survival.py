@@ -46,6 +46,7 @@ __all__ = [
     "LogRankResult",
     "RepeatedCVEstimate",
     "TimeDependentAUC",
+    "check_survival",
     "cumulative_dynamic_auc",
     "harrell_c_index",
     "integrated_brier_score",
@@ -64,9 +65,10 @@ _PAIR_BLOCK = 2_000_000
 # -- validation ---------------------------------------------------------------------------------
 
 
-def _check_survival(time: ArrayLike, event: ArrayLike, prefix: str = ""
+def check_survival(time: ArrayLike, event: ArrayLike, prefix: str = ""
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """1-D, equal-length, finite non-negative times and a boolean event indicator."""
+    """1-D, equal-length, finite non-negative times and a boolean event indicator (shared with
+    the survival models, which take the same target)."""
     times = np.asarray(time)
     events = np.asarray(event)
     if times.ndim != 1 or times.size == 0:
@@ -177,7 +179,7 @@ def _counts(time: np.ndarray, event: np.ndarray
 
 def kaplan_meier(time: ArrayLike, event: ArrayLike, confidence: float = 0.95) -> KaplanMeier:
     """Kaplan-Meier survival curve with Greenwood standard errors and log(-log) intervals."""
-    times, events = _check_survival(time, event)
+    times, events = check_survival(time, event)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     unique, at_risk, deaths, censored = _counts(times, events)
@@ -202,7 +204,7 @@ def kaplan_meier(time: ArrayLike, event: ArrayLike, confidence: float = 0.95) ->
 def _censoring_survival(train_time: ArrayLike, train_event: ArrayLike
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Kaplan-Meier estimate of G(t) = P(C > t) from training data: knots and values."""
-    times, events = _check_survival(train_time, train_event, prefix="train_")
+    times, events = check_survival(train_time, train_event, prefix="train_")
     unique, at_risk, deaths, censored = _counts(times, events)
     # Events at a time precede its censorings, so they are no longer at risk of censoring.
     at_risk_of_censoring = at_risk - deaths
@@ -282,7 +284,7 @@ def harrell_c_index(time: ArrayLike, event: ArrayLike, risk: ArrayLike) -> float
     risk_i > risk_j, ties in risk counting one half. 0.5 is chance, 1 perfect. Depends on the
     censoring distribution when follow-up is heavily censored; see :func:`uno_c_index`.
     """
-    times, events = _check_survival(time, event)
+    times, events = check_survival(time, event)
     scores = _check_scores(risk, times.size, "risk")
     numerator, denominator, pairs = _concordance(times, events, scores,
                                                  np.ones(times.size))
@@ -302,7 +304,7 @@ def uno_c_index(time: ArrayLike, event: ArrayLike, risk: ArrayLike, *,
     ``tau=None`` uses every event. Choose tau where G is still well above 0 (e.g. the
     evaluation horizon): weights explode where few patients remain uncensored.
     """
-    times, events = _check_survival(time, event)
+    times, events = check_survival(time, event)
     scores = _check_scores(risk, times.size, "risk")
     censoring = _censoring_survival(train_time, train_event)
     if tau is not None and not (math.isfinite(tau) and tau > 0):
@@ -341,7 +343,7 @@ def cumulative_dynamic_auc(time: ArrayLike, event: ArrayLike, risk: ArrayLike,
     of the Kaplan-Meier curve of the evaluated patients at each time, normalised by
     1 - S(t_last); with one time it is AUC(t).
     """
-    test_time, test_event = _check_survival(time, event)
+    test_time, test_event = check_survival(time, event)
     points = _check_times(times, test_time)
     scores = _check_scores(risk, test_time.size, "risk", n_columns=points.size)
     if scores.ndim == 1:
@@ -381,7 +383,7 @@ def survival_brier_score(time: ArrayLike, event: ArrayLike, survival: ArrayLike,
     contribute through the weights of the others. 0 is perfect; 0.25 is what predicting 0.5
     for everyone scores.
     """
-    test_time, test_event = _check_survival(time, event)
+    test_time, test_event = check_survival(time, event)
     points = _check_times(times, test_time)
     predicted = np.asarray(survival, dtype=np.float64)
     if predicted.shape != (test_time.size, points.size):
@@ -443,7 +445,7 @@ def logrank_test(time: ArrayLike, event: ArrayLike, groups: ArrayLike | Sequence
     over all groups but the last (U sums to 0), chi-square with groups - 1 degrees of freedom
     under the null.
     """
-    times, events = _check_survival(time, event)
+    times, events = check_survival(time, event)
     labels = np.asarray(groups)
     if labels.shape != times.shape:
         raise ValueError(f"groups must hold one label per patient ({times.size}), got shape "

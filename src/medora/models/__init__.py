@@ -5,8 +5,14 @@ from medora._lazy import lazy_exports
 _EXPORTS = {
     "MODEL_CLASSES": "factory",
     "MOLECULE_MODEL_CLASSES": "factory",
+    "CausalForest": "effect_baselines",
     "ConformalRegressor": "regression",
     "DMPNNRegressor": "graph",
+    "DRLearner": "effect_baselines",
+    "DragonNet": "effects",
+    "EFFECT_MODEL_CLASSES": "factory",
+    "EffectModel": "effects",
+    "EffectPrediction": "effects",
     "FingerprintGradientBoosting": "fingerprint",
     "FingerprintRandomForest": "fingerprint",
     "GradientBoostingModel": "baselines",
@@ -14,9 +20,15 @@ _EXPORTS = {
     "MLPClassifier": "tabular",
     "Model": "base",
     "MoleculeRegressor": "regression",
+    "TARNet": "effects",
+    "TLearner": "effect_baselines",
     "TabularMLP": "tabular",
+    "XLearner": "effect_baselines",
+    "build_effect_model": "factory",
     "build_model": "factory",
     "build_molecule_model": "factory",
+    "build_survival_model": "factory",
+    "survival_model_classes": "factory",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = sorted(_EXPORTS)

@@ -6,9 +6,12 @@ from pathlib import Path
 
 from medora.models.base import Model
 from medora.models.baselines import GradientBoostingModel, LogisticRegressionModel
+from medora.models.effect_baselines import CausalForest, DRLearner, TLearner, XLearner
+from medora.models.effects import DragonNet, EffectModel, TARNet
 from medora.models.fingerprint import FingerprintGradientBoosting, FingerprintRandomForest
 from medora.models.graph import DMPNNRegressor
 from medora.models.regression import MoleculeRegressor
+from medora.models.survival import SurvivalModel
 from medora.models.tabular import MLPClassifier
 from medora.train.trainer import TrainerConfig
 
@@ -53,3 +56,59 @@ def build_molecule_model(name: str, seed: int = 0, quick: bool = False, progress
                                 progress=progress, checkpoint_dir=checkpoint_dir)
         return DMPNNRegressor(n_members=2 if quick else 5, trainer=trainer, seed=seed)
     return MOLECULE_MODEL_CLASSES[name](seed=seed)
+
+
+EFFECT_MODEL_CLASSES: dict[str, type[EffectModel]] = {
+    cls.name: cls for cls in (TARNet, DragonNet, TLearner, XLearner, DRLearner, CausalForest)
+}
+
+
+def build_effect_model(name: str, seed: int = 0, quick: bool = False, progress: bool = True,
+                       checkpoint_dir: Path | None = None) -> EffectModel:
+    """A fresh treatment-effect model by registry name (see :func:`build_model`)."""
+    if name not in EFFECT_MODEL_CLASSES:
+        raise KeyError(f"unknown effect model {name!r}; available: "
+                       f"{', '.join(sorted(EFFECT_MODEL_CLASSES))}")
+    cls = EFFECT_MODEL_CLASSES[name]
+    if cls in (TARNet, DragonNet):
+        trainer = TrainerConfig(max_epochs=15 if quick else 300, patience=5 if quick else 20,
+                                batch_size=64, learning_rate=1e-3, weight_decay=1e-4,
+                                progress=progress, checkpoint_dir=checkpoint_dir)
+        return cls(n_members=2 if quick else 5, trainer=trainer, seed=seed)
+    if cls is CausalForest:
+        return CausalForest(seed=seed, n_estimators=100 if quick else 400,
+                            max_iter=50 if quick else 300)
+    return cls(seed=seed, max_iter=50 if quick else 300)
+
+
+def survival_model_classes() -> dict[str, type[SurvivalModel]]:
+    """The survival models by registry name (the scikit-survival ones are listed whether or
+    not the package is installed; they say so when fitted without it)."""
+    from medora.models.survival import CoxPHModel, DeepSurv, LogisticHazard
+    from medora.models.survival_gpl import (
+        CoxnetModel,
+        GradientBoostedCoxModel,
+        RandomSurvivalForestModel,
+    )
+
+    return {cls.name: cls for cls in (DeepSurv, LogisticHazard, CoxPHModel, CoxnetModel,
+                                      RandomSurvivalForestModel, GradientBoostedCoxModel)}
+
+
+def build_survival_model(name: str, seed: int = 0, quick: bool = False, progress: bool = True,
+                         checkpoint_dir: Path | None = None) -> SurvivalModel:
+    """A fresh survival model by registry name (see :func:`build_model`). The deep models run
+    3 members (2 when quick): the run fits them once per fold, 50 folds and more."""
+    classes = survival_model_classes()
+    if name not in classes:
+        raise KeyError(f"unknown survival model {name!r}; available: "
+                       f"{', '.join(sorted(classes))}")
+    cls = classes[name]
+    if cls.kind == "deep":
+        trainer = TrainerConfig(max_epochs=20 if quick else 300, patience=5 if quick else 20,
+                                batch_size=4096, learning_rate=3e-3, weight_decay=1e-2,
+                                progress=progress, checkpoint_dir=checkpoint_dir)
+        return cls(n_members=2 if quick else 3, trainer=trainer, seed=seed)
+    if name in ("random_survival_forest", "gradient_boosted_cox"):
+        return cls(seed=seed, n_estimators=50 if quick else 200)
+    return cls(seed=seed)

@@ -111,11 +111,15 @@ class WideDeepEnsemble(nn.Module):
 
     ``zero_init_output`` starts the MLP path's output layer at zero, so every member begins as
     its linear path alone and the MLP path grows only as far as training rewards it.
+
+    ``n_outputs`` > 1 gives every member that many outputs, shape (n_members, n, n_outputs)
+    (e.g. one hazard per time interval in :mod:`medora.models.survival`);
+    ``integrated_gradients`` and ``members`` explain and split single-output networks only.
     """
 
     def __init__(self, n_inputs: int, hidden_sizes: tuple[int, ...] = (64, 32),
                  dropout: float = 0.2, n_members: int = 5,
-                 zero_init_output: bool = False) -> None:
+                 zero_init_output: bool = False, n_outputs: int = 1) -> None:
         super().__init__()
         if not hidden_sizes:
             raise ValueError("hidden_sizes needs at least one hidden layer")
@@ -125,8 +129,8 @@ class WideDeepEnsemble(nn.Module):
         self.linears = nn.ModuleList(EnsembleLinear(n_members, a, b)
                                      for a, b in pairwise(widths))
         self.norms = nn.ModuleList(EnsembleLayerNorm(n_members, b) for b in hidden_sizes)
-        self.output = EnsembleLinear(n_members, hidden_sizes[-1], 1)
-        self.linear = EnsembleLinear(n_members, n_inputs, 1)
+        self.output = EnsembleLinear(n_members, hidden_sizes[-1], n_outputs)
+        self.linear = EnsembleLinear(n_members, n_inputs, n_outputs)
         if zero_init_output:
             nn.init.zeros_(self.output.weight)
             nn.init.zeros_(self.output.bias)
@@ -157,7 +161,9 @@ class WideDeepEnsemble(nn.Module):
         logits = torch.baddbmm(self.output.bias, hidden, self.output.weight)
         if inputs is not None:
             logits = torch.baddbmm(logits, inputs, self.linear.weight) + self.linear.bias
-        return logits.squeeze(-1)
+        # The width is read from the weights, not stored: networks pickled before n_outputs
+        # existed load and run unchanged.
+        return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
 
     def integrated_gradients(self, x: torch.Tensor, n_steps: int = 32) -> torch.Tensor:
         """Integrated gradients (Sundararajan et al. 2017) of the ensemble's logit from the

@@ -225,12 +225,15 @@ def _fit_and_evaluate(task: Task, name: str, x: pd.DataFrame, y: np.ndarray, spl
 
 
 def comparison_verdict(primary_name: str, results: dict[str, Any],
-                       comparisons: dict[str, Estimate], metric: str, higher_is_better: bool,
-                       units: str = "") -> str:
+                       comparisons: dict[str, Any], metric: str, higher_is_better: bool,
+                       units: str = "", label: str | None = None,
+                       interval: str = "paired bootstrap") -> str:
     """One honest sentence: is the candidate as good as the strongest comparator?
 
     ``results`` map model names to results with ``display_name`` and ``metrics``;
-    ``comparisons`` hold ``<primary>_vs_<other>`` paired differences in ``metric``.
+    ``comparisons`` hold ``<primary>_vs_<other>`` paired differences in ``metric`` (anything
+    with ``value``, ``ci_low`` and ``ci_high``); ``label`` names the metric (default: its
+    name in capitals) and ``interval`` says how the differences' intervals were obtained.
     """
     primary = results[primary_name]
     sign = 1.0 if higher_is_better else -1.0
@@ -241,10 +244,11 @@ def comparison_verdict(primary_name: str, results: dict[str, Any],
     worse = difference.ci_high < 0 if higher_is_better else difference.ci_low > 0
     outcome = "better than" if better else "worse than" if worse else "not distinguishable from"
     suffix = f" {units}" if units else ""
-    return (f"{primary.display_name} {metric.upper()} {primary.metrics[metric].value:.3f}"
+    return (f"{primary.display_name} {label or metric.upper()} "
+            f"{primary.metrics[metric].value:.3f}"
             f"{suffix} is {outcome} the strongest comparator, {best.display_name} "
             f"({best.metrics[metric].value:.3f}): difference {difference.value:+.3f}, 95% CI "
-            f"{difference.ci_low:+.3f} to {difference.ci_high:+.3f} (paired bootstrap).")
+            f"{difference.ci_low:+.3f} to {difference.ci_high:+.3f} ({interval}).")
 
 
 def _examples(task: Task, result: ModelResult, x_test: pd.DataFrame,

@@ -1,0 +1,88 @@
+"""A survival task's run end to end, in the quick setting: every model on the same folds,
+repeated-CV intervals, paired differences, the integrative comparison, report, card and
+metrics written and the candidate registered; and the run without scikit-survival."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from importlib.util import find_spec
+
+import numpy as np
+import pytest
+
+from medora.data.survival import SurvivalDataset
+from medora.registry.store import ModelStore
+from medora.tasks import base, get_task
+from medora.train import survival_run
+from medora.train.run import RunConfig
+from medora.train.survival_run import train_survival_task
+
+GSE7390 = "oncology.breast_recurrence_genes"
+
+
+@pytest.fixture
+def small_gbsg2(monkeypatch: pytest.MonkeyPatch):
+    """``test.gbsg2_small``: 300 real GBSG2 patients, registered for this test only."""
+    full = get_task("oncology.gbsg2_recurrence")
+
+    def load() -> SurvivalDataset:
+        data = full.load()
+        rows = np.sort(np.random.default_rng(0).choice(len(data.time), 300, replace=False))
+        return replace(data, features=data.features.iloc[rows].reset_index(drop=True),
+                       time=data.time[rows], event=data.event[rows])
+
+    task = replace(full, name="test.gbsg2_small", load=load)
+    monkeypatch.setitem(base._REGISTRY, task.name, task)
+    return task
+
+
+@pytest.mark.skipif(find_spec("sksurv") is None, reason="GSE7390 ships in scikit-survival")
+def test_quick_gse7390_run_writes_compares_and_registers(tmp_path) -> None:
+    run = train_survival_task(get_task(GSE7390), RunConfig(quick=True, out_dir=tmp_path,
+                                                           progress=False))
+    assert list(run.results) == ["deepsurv", "logistic_hazard", "cox_ph", "coxnet",
+                                 "random_survival_forest", "gradient_boosted_cox"]
+    assert run.folds == (1, 5) and not run.unavailable
+    for result in run.results.values():
+        assert result.per_fold["harrell_c"].shape == (1, 5)
+        c = result.metrics["harrell_c"]
+        assert c.ci_low < c.value < c.ci_high and 0.4 < c.value < 0.9
+        assert len(result.auc_by_horizon) == 3
+    assert set(run.comparisons) == {f"deepsurv_vs_{n}" for n in list(run.results)[1:]}
+    assert set(run.integrative) == {"integrative", "clinical", "genes"}
+    assert "deepsurv: integrative_vs_genes" in run.integrative_comparisons
+    assert "Harrell's C" in run.verdict and "corrected resampled t" in run.verdict
+    document = json.loads((tmp_path / "metrics.json").read_text())
+    assert len(document["cross_validated_risk"]) == 198
+    assert document["references"][0]["value"] == "0.765"
+    assert "as stated in issue 5" in document["references"][0]["source"]
+    report = (tmp_path / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 3 and "Log-rank test" in report
+    assert "Integrative model" in report
+    card = (tmp_path / "card.md").read_text()
+    assert "DeepSurv ensemble (this model)" in card
+    record = ModelStore().get(GSE7390)
+    assert record.model_name == "deepsurv" and record.status == "draft"
+    model = ModelStore().load(record)
+    _, x, _, _ = get_task(GSE7390).load_survival()
+    rows = [example.index for example in run.examples]
+    np.testing.assert_allclose(model.predict_survival(x.iloc[rows], run.curve_times),
+                               [example.survival for example in run.examples])
+
+
+def test_run_without_scikit_survival_lists_the_gpl_baselines(small_gbsg2, tmp_path,
+                                                              monkeypatch) -> None:
+    monkeypatch.setattr(survival_run, "sksurv_available", lambda: False)
+    run = train_survival_task(small_gbsg2, RunConfig(quick=True, out_dir=tmp_path,
+                                                     progress=False, register=False))
+    assert list(run.results) == ["deepsurv", "logistic_hazard", "cox_ph"]
+    assert set(run.unavailable) == {"coxnet", "random_survival_forest",
+                                    "gradient_boosted_cox"}
+    assert not run.integrative and run.version is None
+    report = (tmp_path / "report.html").read_text()
+    assert "not installed" in report and "gpl-baselines" in report
+    assert "Cox PH (ridge)" in run.verdict
+    with pytest.raises(ValueError, match="not installed"):
+        train_survival_task(small_gbsg2, RunConfig(model="coxnet", quick=True,
+                                                   out_dir=tmp_path, progress=False))

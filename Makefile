@@ -37,6 +37,7 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/clinical_risk.py
+	$(BIN)/python benchmarks/personalized.py
 	$(BIN)/python benchmarks/service_load.py $${MEDORA_BENCH_POSTGRES_URL:+--postgres-url $$MEDORA_BENCH_POSTGRES_URL}
 
 lint: $(STAMP)

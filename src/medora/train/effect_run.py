@@ -379,10 +379,13 @@ def _examples(primary: EffectResult, x_test: pd.DataFrame, design_test: pd.DataF
 # -- The run -----------------------------------------------------------------------------------
 
 def train_effect_task(task: EffectTask, config: RunConfig | None = None,
-                      store: ModelStore | None = None) -> EffectRun:
+                      store: ModelStore | None = None, instance: int | None = None
+                      ) -> EffectRun:
     """Train and compare every effect model on one split of ``task``, register the candidate
     with its overlap rule, and write ``report.html``, ``metrics.json`` and ``card.md`` into
-    the run folder (``runs/<task>/<run-id>/`` unless ``config.out_dir`` is given)."""
+    the run folder (``runs/<task>/<run-id>/`` unless ``config.out_dir`` is given).
+    ``instance`` picks the simulated instance of a semi-synthetic task (default: the task's
+    default; see :meth:`EffectTask.load`), so a benchmark can repeat the run over all of them."""
     config = config or RunConfig()
     if config.model is not None and config.model not in EFFECT_MODEL_CLASSES:
         raise ValueError(f"unknown effect model {config.model!r}; choose one of "
@@ -394,7 +397,7 @@ def train_effect_task(task: EffectTask, config: RunConfig | None = None,
     created_at, run_id, out_dir = start_run(task.name, config)
 
     console.print(f"[bold]{task.name}[/bold]: loading data")
-    data = task.load()
+    data = task.load(instance)
     x = task.encode(data.covariates)
     design = task.propensity_design(data.covariates)
     t, y = data.treatment, data.outcome

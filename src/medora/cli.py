@@ -247,15 +247,22 @@ def predict_command(
     image_format: Annotated[str, typer.Option(
         "--image-format", help="Atom map format: png, or svg (vector, but megabytes per "
                                "map).")] = "png",
+    plot: Annotated[Path | None, typer.Option(
+        help="Survival tasks: write each patient's predicted survival curve to this PNG.")
+                    ] = None,
 ) -> None:
-    """Predict each patient's calibrated risk (95% interval, threshold flag) or each
-    molecule's property (conformal interval, applicability domain, atom map)."""
+    """Predict each patient's calibrated risk (95% interval, threshold flag), survival at the
+    task's horizons (survival tasks) or each molecule's property (conformal interval,
+    applicability domain, atom map)."""
     from medora.predict import ModelUnavailableError, predict_patients
     from medora.registry.store import ArtifactIntegrityError
     from medora.tasks.effects import EffectTask
     from medora.tasks.molecules import MoleculeTask
+    from medora.tasks.survival import SurvivalTask
 
     definition = _task(task)
+    if plot is not None and not isinstance(definition, SurvivalTask):
+        raise _fail("--plot draws survival curves: it is for survival tasks only")
     try:
         if isinstance(definition, MoleculeTask):
             if image_format not in ("svg", "png"):
@@ -271,6 +278,13 @@ def predict_command(
                                      source=str(inputs))
             title = (f"{task} v{result.version.version}: effect (treated minus control) with "
                      "interval; an arm is recommended only inside overlap")
+        elif isinstance(definition, SurvivalTask):
+            from medora.predict_survival import predict_survival_patients
+
+            result = predict_survival_patients(definition, read_table(inputs), version=version,
+                                               source=str(inputs))
+            title = (f"{task} v{result.version.version}: risk score (higher = earlier event) "
+                     f"and predicted {definition.target} at the horizons")
         else:
             result = predict_patients(definition, read_table(inputs), version=version,
                                       explain=explain, source=str(inputs))
@@ -288,6 +302,12 @@ def predict_command(
         folder = maps or ((out.parent if out else Path.cwd()) / "atom-maps")
         written = _write_atom_maps(folder, result, image_format)
         console.print(f"wrote {written} atom maps ({image_format}) to {folder}")
+    if plot is not None:
+        from medora.predict_survival import plot_survival_curves
+
+        plot_survival_curves(result, plot, title=f"{task} v{record.version}: predicted "
+                                                 f"{definition.target}")
+        console.print(f"wrote {len(result.table)} survival curves to {plot}")
     if out is not None:
         temporary = out.with_suffix(out.suffix + ".tmp")
         result.table.to_csv(temporary, index=False)

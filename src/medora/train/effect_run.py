@@ -7,7 +7,6 @@ disk."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -47,8 +46,10 @@ from medora.train.run import (
     ComparedModel,
     RunConfig,
     comparison_verdict,
+    data_fingerprint,
     environment,
     finish_run,
+    metrics_envelope,
     start_run,
     write_atomic,
 )
@@ -127,13 +128,7 @@ class EffectRun:
 
     def metrics_document(self) -> dict[str, Any]:
         data = self.dataset
-        return {
-            "task": self.task.name,
-            "run_id": self.run_id,
-            "created_at": self.created_at,
-            "primary_model": self.primary_model,
-            "registered_version": self.version.version if self.version else None,
-            "data": {**self.provenance.to_dict(), "fingerprint": self.data_fingerprint},
+        return metrics_envelope(self, {
             "design": {"randomised": data.randomised, "treated": data.treated_label,
                        "control": data.control_label, "outcome": data.outcome_description,
                        "unit": data.outcome_unit, "higher_is_better": data.higher_is_better,
@@ -157,22 +152,10 @@ class EffectRun:
                                         if result.validation_rmse is not None},
             "comparisons": {key: value.to_dict() for key, value in self.comparisons.items()},
             "verdict": self.verdict,
-            "training_seconds": {name: round(result.training_seconds, 2)
-                                 for name, result in self.results.items()},
-            "config": self.config.to_dict(),
-            "environment": self.environment,
-        }
+        })
 
 
 # -- Pieces of the run -------------------------------------------------------------------------
-
-def effect_fingerprint(x: pd.DataFrame, treatment: np.ndarray, outcome: np.ndarray) -> str:
-    """SHA-256 of the exact encoded covariates, treatments and outcomes of the run."""
-    digest = hashlib.sha256(pd.util.hash_pandas_object(x, index=True).to_numpy().tobytes())
-    digest.update(np.asarray(treatment, dtype=np.int64).tobytes())
-    digest.update(np.asarray(outcome, dtype=np.float64).tobytes())
-    return digest.hexdigest()
-
 
 def _propensity(data: EffectDataset, design: pd.DataFrame, train: np.ndarray
                 ) -> tuple[Pipeline | None, str]:
@@ -471,7 +454,9 @@ def train_effect_task(task: EffectTask, config: RunConfig | None = None,
     run = EffectRun(
         run_id=run_id, task=task, config=config,
         created_at=created_at.isoformat(timespec="seconds"), dataset=data,
-        data_fingerprint=effect_fingerprint(x, t, y), split_sizes=split.sizes(),
+        data_fingerprint=data_fingerprint(
+            x, np.asarray(t, dtype=np.int64), np.asarray(y, dtype=np.float64)),
+        split_sizes=split.sizes(),
         primary_model=primary_name, results=results, comparisons=comparisons,
         verdict=" ".join(sentences), references=references,
         propensity_method=propensity_method,

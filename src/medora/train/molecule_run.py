@@ -37,6 +37,7 @@ from medora.train.run import (
     comparison_verdict,
     environment,
     finish_run,
+    metrics_envelope,
     start_run,
 )
 
@@ -97,13 +98,7 @@ class MoleculeRun:
         return self.results[self.primary_model]
 
     def metrics_document(self) -> dict[str, Any]:
-        return {
-            "task": self.task.name,
-            "run_id": self.run_id,
-            "created_at": self.created_at,
-            "primary_model": self.primary_model,
-            "registered_version": self.version.version if self.version else None,
-            "data": {**self.provenance.to_dict(), "fingerprint": self.data_fingerprint},
+        return metrics_envelope(self, {
             "target": {"name": self.task.target, "units": self.task.units},
             "split": {"kind": self.split_kind, "seed": self.config.seed,
                       "sizes": self.split_sizes},
@@ -115,11 +110,7 @@ class MoleculeRun:
             "comparisons": {key: value.to_dict() for key, value in self.comparisons.items()},
             "verdict": self.verdict,
             "intervals": {name: result.coverage for name, result in self.results.items()},
-            "training_seconds": {name: round(result.training_seconds, 2)
-                                 for name, result in self.results.items()},
-            "config": self.config.to_dict(),
-            "environment": self.environment,
-        }
+        })
 
 
 def png_data_uri(png: bytes) -> str:

@@ -9,12 +9,12 @@ import os
 import platform
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ from medora.explain.attributions import Contribution, global_importance, top_con
 from medora.models import build_model
 from medora.models.calibrated import CalibratedModel
 from medora.registry.store import CARD_NAME, METRICS_NAME, ModelStore, ModelVersion
-from medora.tasks.base import Split, Task
+from medora.tasks.base import RegisteredTask, Split, Task
 
 
 @dataclass
@@ -128,13 +128,7 @@ class Run:
     def metrics_document(self) -> dict[str, Any]:
         """The content of metrics.json: every model's metrics with 95% CIs, and their
         provenance."""
-        return {
-            "task": self.task.name,
-            "run_id": self.run_id,
-            "created_at": self.created_at,
-            "primary_model": self.primary_model,
-            "registered_version": self.version.version if self.version else None,
-            "data": {**self.provenance.to_dict(), "fingerprint": self.data_fingerprint},
+        return metrics_envelope(self, {
             "split": {"kind": "stratified random", "seed": self.config.seed,
                       "sizes": self.split_sizes, "prevalence": self.prevalence},
             "threshold": {"value": self.task.threshold.value,
@@ -154,18 +148,58 @@ class Run:
             },
             "importance": {name: result.importance.round(4).to_dict()
                            for name, result in self.results.items()},
-            "training_seconds": {name: round(result.training_seconds, 2)
-                                 for name, result in self.results.items()},
-            "config": self.config.to_dict(),
-            "environment": self.environment,
-        }
+        })
 
 
-def data_fingerprint(x: pd.DataFrame, y: np.ndarray) -> str:
-    """SHA-256 of the exact inputs and labels a model was trained and tested on."""
+def data_fingerprint(x: pd.DataFrame, *arrays: np.ndarray) -> str:
+    """SHA-256 of the exact inputs and outcomes a run trained and tested on: the frame's
+    values and index, then each array's bytes as given (callers fix each array's dtype, so
+    the same data always hashes the same)."""
     digest = hashlib.sha256(pd.util.hash_pandas_object(x, index=True).to_numpy().tobytes())
-    digest.update(np.asarray(y, dtype=np.int64).tobytes())
+    for values in arrays:
+        digest.update(np.ascontiguousarray(values).tobytes())
     return digest.hexdigest()
+
+
+class RunRecord(Protocol):
+    """What every kind of run records about itself, whatever its models and metrics."""
+
+    run_id: str
+    config: RunConfig
+    created_at: str
+    data_fingerprint: str
+    primary_model: str
+    environment: dict[str, str]
+    version: ModelVersion | None
+
+    @property
+    def task(self) -> RegisteredTask: ...
+
+    @property
+    def provenance(self) -> DatasetProvenance: ...
+
+    @property
+    def results(self) -> Mapping[str, Any]: ...  # each with training_seconds
+
+
+def metrics_envelope(run: RunRecord, details: dict[str, Any], **data: object
+                     ) -> dict[str, Any]:
+    """metrics.json of any run: what identifies the run and its data, then the run's own
+    ``details``, then training times, config and software versions. ``data`` adds facts
+    about the dataset (e.g. patients and events) beside its provenance."""
+    return {
+        "task": run.task.name,
+        "run_id": run.run_id,
+        "created_at": run.created_at,
+        "primary_model": run.primary_model,
+        "registered_version": run.version.version if run.version else None,
+        "data": {**run.provenance.to_dict(), "fingerprint": run.data_fingerprint, **data},
+        **details,
+        "training_seconds": {name: round(result.training_seconds, 2)
+                             for name, result in run.results.items()},
+        "config": run.config.to_dict(),
+        "environment": run.environment,
+    }
 
 
 def environment() -> dict[str, str]:
@@ -349,7 +383,8 @@ def train_task(task: Task, config: RunConfig | None = None,
     run = Run(
         run_id=run_id, task=task, config=config, created_at=created_at.isoformat(
             timespec="seconds"), provenance=dataset.provenance,
-        data_fingerprint=data_fingerprint(x, y), split_sizes=split.sizes(),
+        data_fingerprint=data_fingerprint(x, np.asarray(y, dtype=np.int64)),
+        split_sizes=split.sizes(),
         prevalence={part: round(float(y[idx].mean()), 4)
                     for part, idx in (("train", split.train), ("validation", split.validation),
                                       ("test", split.test))},

@@ -11,7 +11,6 @@ interval of :func:`~medora.evaluate.survival.summarise_repeated_cv`.
 
 from __future__ import annotations
 
-import hashlib
 import time as clock
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,8 +45,10 @@ from medora.train.run import (
     RunConfig,
     compared_models,
     comparison_verdict,
+    data_fingerprint,
     environment,
     finish_run,
+    metrics_envelope,
     start_run,
     write_atomic,
 )
@@ -178,14 +179,7 @@ class SurvivalRun:
                 f"repeated {repeats} times (Nadeau-Bengio)")
 
     def metrics_document(self) -> dict[str, Any]:
-        return {
-            "task": self.task.name,
-            "run_id": self.run_id,
-            "created_at": self.created_at,
-            "primary_model": self.primary_model,
-            "registered_version": self.version.version if self.version else None,
-            "data": {**self.provenance.to_dict(), "fingerprint": self.data_fingerprint,
-                     "patients": self.n_patients, "events": self.n_events},
+        return metrics_envelope(self, {
             "folds": {"kind": "repeated stratified K-fold (censored / early / late events)",
                       "seed": self.config.seed, "n_repeats": self.folds[0],
                       "n_splits": self.folds[1]},
@@ -210,19 +204,7 @@ class SurvivalRun:
             # Per patient, in the dataset's row order: what `medora stratify` groups by.
             "cross_validated_risk": [round(float(v), 4)
                                      for v in self.primary.risk_percentile.mean(axis=0)],
-            "training_seconds": {name: round(r.training_seconds, 2)
-                                 for name, r in self.results.items()},
-            "config": self.config.to_dict(),
-            "environment": self.environment,
-        }
-
-
-def survival_fingerprint(x: pd.DataFrame, time: np.ndarray, event: np.ndarray) -> str:
-    """SHA-256 of the exact inputs, times and events the models saw."""
-    digest = hashlib.sha256(pd.util.hash_pandas_object(x, index=True).to_numpy().tobytes())
-    digest.update(np.asarray(time, dtype=np.float64).tobytes())
-    digest.update(np.asarray(event, dtype=bool).tobytes())
-    return digest.hexdigest()
+        }, patients=self.n_patients, events=self.n_events)
 
 
 def fold_metrics(model: SurvivalModel, x: pd.DataFrame, time: np.ndarray, event: np.ndarray,
@@ -469,7 +451,9 @@ def train_survival_task(task: SurvivalTask, config: RunConfig | None = None,
     run = SurvivalRun(
         run_id=run_id, task=task, config=config,
         created_at=created_at.isoformat(timespec="seconds"), provenance=dataset.provenance,
-        data_fingerprint=survival_fingerprint(x, time, event), n_patients=len(x),
+        data_fingerprint=data_fingerprint(
+            x, np.asarray(time, dtype=np.float64), np.asarray(event, dtype=bool)),
+        n_patients=len(x),
         n_events=int(event.sum()), folds=(n_repeats, n_splits), times=times,
         primary_model=primary_name, results=results, unavailable=unavailable,
         comparisons=comparisons, integrative=integrative,

@@ -3,6 +3,8 @@ on random censored data, and the censoring edge cases."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -58,6 +60,18 @@ def train_test(time: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rest = np.random.default_rng(seed).permutation(np.setdiff1d(np.arange(time.size), longest))
     cut = int(0.6 * time.size) - 1
     return np.sort(np.r_[rest[:cut], longest]), np.sort(rest[cut:])
+
+def sksurv_cohort(seed: int, integer_times: bool, rounded_risk: bool) -> tuple[Any, ...]:
+    """A random cohort split in two, with both halves also as scikit-survival's outcomes:
+    (time, event, risk, train, test, y_train, y_test)."""
+    from sksurv.util import Surv
+
+    time, event, risk = random_cohort(seed, integer_times=integer_times,
+                                      rounded_risk=rounded_risk)
+    train, test = train_test(time, seed)
+    return (time, event, risk, train, test, Surv.from_arrays(event[train], time[train]),
+            Surv.from_arrays(event[test], time[test]))
+
 
 
 COHORTS = [(seed, integer, rounded) for seed in range(4) for integer, rounded in
@@ -134,13 +148,8 @@ def test_uno_by_hand() -> None:
 @pytest.mark.parametrize(("seed", "integer_times", "rounded_risk"), COHORTS)
 def test_uno_matches_scikit_survival(seed: int, integer_times: bool, rounded_risk: bool) -> None:
     sksurv_metrics = pytest.importorskip("sksurv.metrics")
-    from sksurv.util import Surv
-
-    time, event, risk = random_cohort(seed, integer_times=integer_times,
-                                      rounded_risk=rounded_risk)
-    train, test = train_test(time, seed)
-    y_train = Surv.from_arrays(event[train], time[train])
-    y_test = Surv.from_arrays(event[test], time[test])
+    time, event, risk, train, test, y_train, y_test = sksurv_cohort(seed, integer_times,
+                                                                    rounded_risk)
     for tau in (None, float(np.quantile(time[event], 0.7))):
         ours = uno_c_index(time[test], event[test], risk[test], train_time=time[train],
                            train_event=event[train], tau=tau)
@@ -185,13 +194,8 @@ def test_cumulative_dynamic_auc_by_hand_with_a_tie() -> None:
 def test_cumulative_dynamic_auc_matches_scikit_survival(seed: int, integer_times: bool,
                                                          rounded_risk: bool) -> None:
     sksurv_metrics = pytest.importorskip("sksurv.metrics")
-    from sksurv.util import Surv
-
-    time, event, risk = random_cohort(seed, integer_times=integer_times,
-                                      rounded_risk=rounded_risk)
-    train, test = train_test(time, seed)
-    y_train = Surv.from_arrays(event[train], time[train])
-    y_test = Surv.from_arrays(event[test], time[test])
+    time, event, risk, train, test, y_train, y_test = sksurv_cohort(seed, integer_times,
+                                                                    rounded_risk)
     times = np.unique(np.quantile(time[test][event[test]], [0.2, 0.4, 0.6, 0.8]))
     both = {"train_time": time[train], "train_event": event[train]}
     # One score per patient, and one per patient and time (1 - S(t | x) of a toy model).
@@ -254,13 +258,8 @@ def test_integrated_brier_score_is_the_trapezoid_average() -> None:
 def test_brier_scores_match_scikit_survival(seed: int, integer_times: bool,
                                             rounded_risk: bool) -> None:
     sksurv_metrics = pytest.importorskip("sksurv.metrics")
-    from sksurv.util import Surv
-
-    time, event, risk = random_cohort(seed, integer_times=integer_times,
-                                      rounded_risk=rounded_risk)
-    train, test = train_test(time, seed)
-    y_train = Surv.from_arrays(event[train], time[train])
-    y_test = Surv.from_arrays(event[test], time[test])
+    time, event, risk, train, test, y_train, y_test = sksurv_cohort(seed, integer_times,
+                                                                    rounded_risk)
     times = np.unique(np.quantile(time[test][event[test]], np.linspace(0.1, 0.8, 12)))
     survival = np.exp(-np.outer(np.exp(risk[test] / 5), times / 10))
     both = {"train_time": time[train], "train_event": event[train]}

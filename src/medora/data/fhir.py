@@ -1,0 +1,355 @@
+"""FHIR R4 in: Bundle JSON files (one bundle per file, as Synthea writes them, or one bare
+resource) and bulk-export NDJSON (one resource per line, ``.ndjson`` or ``.ndjson.gz``),
+turned into events one resource at a time.
+
+Memory holds one bundle file or one NDJSON line, and the cohort's patients (every reference
+form that points at each); events leave as soon as their resource is read. Patients are read
+first, in a bundle (whatever its entry order) and across NDJSON files (a scan for their
+lines), so a resource resolves its subject wherever its patient stands in the source.
+
+Each resource gives a :class:`~medora.data.meds.SourceRecord`: its events, or why it gave
+none. A resource whose subject is not a patient of the cohort is rejected, never guessed.
+A patient's subject id is :func:`~medora.data.meds.stable_id` of its logical id, the same
+whichever file, bundle or export it is read from.
+
+========================  ===========================================  ====================
+resource                  events                                       time
+========================  ===========================================  ====================
+Patient                   MEDS_BIRTH; GENDER/<gender>, RACE/<OMB       birthDate; none
+                          code>, ETHNICITY/<OMB code> (the US Core     (static facts);
+                          extensions); MEDS_DEATH                      deceasedDateTime
+Encounter                 ENCOUNTER/<class> (IMP, AMB, EMER, ...) and  period.start,
+                          ENCOUNTER_END/<class>, with its id           period.end
+Condition                 code                                         onset, recordedDate
+Observation               code with valueQuantity (number and unit),   effective, issued
+                          or a coded or text value; one event per
+                          component (the two of a blood pressure)
+MedicationRequest         medicationCodeableConcept                    authoredOn
+MedicationAdministration  medicationCodeableConcept                    effective
+Procedure                 code                                         performed
+Immunization              vaccineCode                                  occurrenceDateTime
+========================  ===========================================  ====================
+
+Other resource types are skipped and counted, not rejected.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from medora.data.meds import (
+    BIRTH,
+    DEATH,
+    OMB_CATEGORIES,
+    Event,
+    Reason,
+    RecordRejected,
+    SourceRecord,
+    convert_record,
+    parse_timestamp,
+    stable_id,
+)
+
+Resource = dict[str, Any]
+
+#: FHIR code system URIs and the vocabulary names medora (and OMOP) gives them; a code of any
+#: other system keeps its URI as its vocabulary.
+VOCABULARIES = {
+    "http://snomed.info/sct": "SNOMED",
+    "http://loinc.org": "LOINC",
+    "http://www.nlm.nih.gov/research/umls/rxnorm": "RxNorm",
+    "http://hl7.org/fhir/sid/icd-10-cm": "ICD10CM",
+    "http://hl7.org/fhir/sid/icd-10": "ICD10",
+    "http://hl7.org/fhir/sid/cvx": "CVX",
+}
+BUNDLE_SUFFIXES = (".json",)
+NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
+_US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-"
+_DEMOGRAPHICS = {f"{_US_CORE}race": "RACE", f"{_US_CORE}ethnicity": "ETHNICITY"}
+_PATIENT_LINE = re.compile(rb'"resourceType"\s*:\s*"Patient"')
+_PARTIAL_DATE = {4: "-01-01", 7: "-01"}  # FHIR allows a year, or a year and month, alone
+
+
+class Cohort:
+    """The patients read so far, found by any reference that points at them: ``Patient/<id>``,
+    the bundle entry's ``fullUrl`` (``urn:uuid:...``), or an absolute URL ending in
+    ``Patient/<id>``."""
+
+    def __init__(self) -> None:
+        self._subjects: dict[str, int] = {}
+
+    def add(self, patient_id: str, full_url: str | None) -> int:
+        subject = stable_id(patient_id)
+        self._subjects[f"Patient/{patient_id}"] = subject
+        if full_url:
+            self._subjects[full_url] = subject
+        return subject
+
+    def resolve(self, reference: str) -> int | None:
+        subject = self._subjects.get(reference)
+        if subject is None and "/Patient/" in reference:
+            logical_id = reference.rsplit("/Patient/", 1)[1].split("/", 1)[0]
+            subject = self._subjects.get(f"Patient/{logical_id}")
+        return subject
+
+
+# -- Fields ------------------------------------------------------------------------------------
+
+
+def _time(text: object, field: str) -> datetime:
+    if isinstance(text, str):
+        text += _PARTIAL_DATE.get(len(text), "")
+    return parse_timestamp(text, field)
+
+
+def _first_time(resource: Resource, fields: Sequence[str]) -> datetime:
+    """The first of ``fields`` present (``onsetPeriod.start`` names a nested field)."""
+    for field in fields:
+        value: Any = resource
+        for part in field.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
+            return _time(value, field)
+    raise RecordRejected(Reason.MISSING_DATE, f"none of {', '.join(fields)} is given")
+
+
+def _code(concept: object, field: str) -> str:
+    """``VOCAB/code`` of the first coding of a CodeableConcept that has a code."""
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    for coding in codings or ():
+        if isinstance(coding, dict) and coding.get("code"):
+            system = str(coding.get("system", ""))
+            return f"{VOCABULARIES.get(system, system or 'UNKNOWN')}/{coding['code']}"
+    raise RecordRejected(Reason.MISSING_CODE, f"{field} has no coding with a code")
+
+
+def _reference(resource: Resource, field: str) -> str | None:
+    value = resource.get(field)
+    return value.get("reference") if isinstance(value, dict) else None
+
+
+def _encounter_id(resource: Resource) -> str | None:
+    reference = _reference(resource, "encounter")
+    return reference.removeprefix("urn:uuid:").rsplit("/", 1)[-1] if reference else None
+
+
+def _value(element: Resource, field: str
+           ) -> tuple[float | None, str | None, str | None]:
+    """(number, unit, text) of an Observation's or component's value[x]."""
+    if "valueQuantity" in element:
+        quantity = element["valueQuantity"]
+        number = quantity.get("value") if isinstance(quantity, dict) else None
+        if not isinstance(number, int | float) or isinstance(number, bool):
+            raise RecordRejected(Reason.BAD_VALUE, f"{field}.valueQuantity.value is "
+                                                   f"{number!r}; expected a number")
+        return float(number), quantity.get("unit") or quantity.get("code"), None
+    if "valueCodeableConcept" in element:
+        return None, None, _code(element["valueCodeableConcept"], f"{field}.valueCodeableConcept")
+    if isinstance(element.get("valueInteger"), int):
+        return float(element["valueInteger"]), None, None
+    if isinstance(element.get("valueBoolean"), bool):
+        return None, None, "true" if element["valueBoolean"] else "false"
+    for name in ("valueString", "valueDateTime"):
+        if isinstance(element.get(name), str):
+            return None, None, element[name]
+    return None, None, None
+
+
+# -- Resources ---------------------------------------------------------------------------------
+
+
+def _patient(resource: Resource, subject: int) -> list[Event]:
+    events = []
+    if "birthDate" in resource:
+        events.append(Event(subject, _time(resource["birthDate"], "birthDate"), BIRTH, "person"))
+    if resource.get("gender"):
+        events.append(Event(subject, None, f"GENDER/{resource['gender']}", "person"))
+    for extension in resource.get("extension", ()):
+        prefix = _DEMOGRAPHICS.get(extension.get("url"))
+        for part in extension.get("extension", ()) if prefix else ():
+            coding = part.get("valueCoding") or {}
+            if part.get("url") == "ombCategory" and coding.get("code"):
+                events.append(Event(subject, None, f"{prefix}/{coding['code']}", "person",
+                                    text_value=OMB_CATEGORIES.get(coding["code"],
+                                                                  coding.get("display"))))
+    if "deceasedDateTime" in resource:
+        events.append(Event(subject, _time(resource["deceasedDateTime"], "deceasedDateTime"),
+                            DEATH, "death"))
+    return events
+
+
+def _encounter(resource: Resource, subject: int) -> list[Event]:
+    kind = resource.get("class")
+    if not isinstance(kind, dict) or not kind.get("code"):
+        raise RecordRejected(Reason.MISSING_CODE, "class has no code; expected an ActCode such "
+                                                  "as IMP (inpatient) or AMB (ambulatory)")
+    encounter = resource.get("id")
+    events = [Event(subject, _first_time(resource, ("period.start",)),
+                    f"ENCOUNTER/{kind['code']}", "visit", encounter_id=encounter)]
+    # The end is an event of its own, at discharge: a model predicting at admission must not
+    # see when (or whether) the stay ended.
+    end = (resource.get("period") or {}).get("end")
+    if end:
+        events.append(Event(subject, _time(end, "period.end"), f"ENCOUNTER_END/{kind['code']}",
+                            "visit", encounter_id=encounter))
+    return events
+
+
+def _observation(resource: Resource, subject: int) -> list[Event]:
+    time = _first_time(resource, ("effectiveDateTime", "effectiveInstant",
+                                  "effectivePeriod.start", "issued"))
+    encounter = _encounter_id(resource)
+    events = []
+    components = resource.get("component") or ()
+    # A panel (blood pressure) carries its values in its components; it is an event of its
+    # own only where it has a value too.
+    if not components or any(name.startswith("value") for name in resource):
+        events.append(Event(subject, time, _code(resource.get("code"), "code"), "measurement",
+                            *_value(resource, "Observation"), encounter_id=encounter))
+    for index, component in enumerate(components):
+        field = f"component[{index}]"
+        events.append(Event(subject, time, _code(component.get("code"), f"{field}.code"),
+                            "measurement", *_value(component, field), encounter_id=encounter))
+    return events
+
+
+def _coded(domain: str, code_field: str, time_fields: Sequence[str]
+           ) -> Callable[[Resource, int], list[Event]]:
+    """A resource that is one event: its code at its time, within its encounter."""
+
+    def convert(resource: Resource, subject: int) -> list[Event]:
+        if code_field not in resource and "medicationReference" in resource:
+            raise RecordRejected(Reason.MISSING_CODE, "medicationReference is not followed; "
+                                                      "give medicationCodeableConcept")
+        return [Event(subject, _first_time(resource, time_fields),
+                      _code(resource.get(code_field), code_field), domain,
+                      encounter_id=_encounter_id(resource))]
+
+    return convert
+
+
+_CONVERTERS: dict[str, Callable[[Resource, int], list[Event]]] = {
+    "Encounter": _encounter,
+    "Observation": _observation,
+    "Condition": _coded("condition", "code", ("onsetDateTime", "onsetPeriod.start",
+                                              "recordedDate")),
+    "MedicationRequest": _coded("drug", "medicationCodeableConcept", ("authoredOn",)),
+    "MedicationAdministration": _coded("drug", "medicationCodeableConcept", (
+        "effectiveDateTime", "effectivePeriod.start")),
+    "Procedure": _coded("procedure", "code", ("performedDateTime", "performedPeriod.start")),
+    "Immunization": _coded("drug", "vaccineCode", ("occurrenceDateTime",)),
+}
+SUPPORTED = ("Patient", *_CONVERTERS)
+
+
+def _convert(resource: Resource, cohort: Cohort, full_url: str | None) -> list[Event]:
+    kind = resource["resourceType"]
+    if kind == "Patient":
+        patient_id = resource.get("id") or (full_url or "").removeprefix("urn:uuid:")
+        if not patient_id:
+            raise RecordRejected(Reason.MISSING_ID, "the Patient has no id (nor a fullUrl)")
+        events = _patient(resource, stable_id(patient_id))
+        cohort.add(patient_id, full_url)  # only a patient read whole joins the cohort
+        return events
+    # Immunization names its subject "patient".
+    reference = _reference(resource, "patient" if kind == "Immunization" else "subject")
+    if not reference:
+        raise RecordRejected(Reason.MISSING_SUBJECT, "no subject reference; expected e.g. "
+                                                     "Patient/123 or urn:uuid:...")
+    subject = cohort.resolve(reference)
+    if subject is None:
+        raise RecordRejected(Reason.UNKNOWN_REFERENCE, f"{reference} is no patient of this "
+                                                       "source")
+    return _CONVERTERS[kind](resource, subject)
+
+
+def read_resource(resource: object, cohort: Cohort, location: str,
+                  full_url: str | None = None) -> SourceRecord:
+    """The events of one resource (a Patient joins ``cohort``), or why it gave none."""
+    if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        return SourceRecord("unknown", location, reason=Reason.NOT_A_RESOURCE,
+                            detail="expected a JSON object with a resourceType")
+    kind = resource["resourceType"]
+    if kind not in SUPPORTED:
+        return SourceRecord(kind, location, reason=Reason.UNSUPPORTED,
+                            detail=f"medora reads {', '.join(SUPPORTED)}")
+    return convert_record(kind, location, lambda: _convert(resource, cohort, full_url))
+
+
+# -- Files -------------------------------------------------------------------------------------
+
+
+def _invalid_json(location: str, error: ValueError) -> SourceRecord:
+    return SourceRecord("unknown", location, reason=Reason.INVALID_JSON, detail=str(error))
+
+
+def read_bundle(path: Path, cohort: Cohort, name: str) -> Iterator[SourceRecord]:
+    """The records of one Bundle JSON file (or of a file holding one bare resource), patients
+    first; ``name`` is the file as locations show it."""
+    try:
+        document = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as error:
+        yield _invalid_json(name, error)
+        return
+    if not (isinstance(document, dict) and document.get("resourceType") == "Bundle"):
+        yield read_resource(document, cohort, name)
+        return
+    entries = [(f"{name}#entry[{index}]", entry if isinstance(entry, dict) else {})
+               for index, entry in enumerate(document.get("entry") or ())]
+    for patients in (True, False):
+        for location, entry in entries:
+            resource = entry.get("resource")
+            if (isinstance(resource, dict) and resource.get("resourceType") == "Patient"
+                    ) == patients:
+                yield read_resource(resource, cohort, location, entry.get("fullUrl"))
+
+
+def _lines(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+
+
+def read_ndjson(paths: Sequence[Path], cohort: Cohort, names: Sequence[str], *,
+                patients: bool) -> Iterator[SourceRecord]:
+    """The records of the lines of NDJSON files that hold a Patient (``patients``) or that do
+    not; a text search picks the lines, so only those are parsed."""
+    for path, name in zip(paths, names, strict=True):
+        with _lines(path) as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip() or bool(_PATIENT_LINE.search(line)) != patients:
+                    continue
+                try:
+                    resource = orjson.loads(line)
+                except orjson.JSONDecodeError as error:
+                    yield _invalid_json(f"{name}:{number}", error)
+                    continue
+                yield read_resource(resource, cohort, f"{name}:{number}")
+
+
+def is_fhir_file(path: Path) -> bool:
+    return path.name.endswith(BUNDLE_SUFFIXES + NDJSON_SUFFIXES)
+
+
+def read_fhir(paths: Iterable[Path], root: Path) -> Iterator[SourceRecord]:
+    """The records of FHIR files (bundles and NDJSON, see the module docstring), named
+    relative to ``root`` in their locations. The NDJSON patients come first, so a bundle may
+    point at them too."""
+    paths = sorted(paths)
+    ndjson = [path for path in paths if path.name.endswith(NDJSON_SUFFIXES)]
+    bundles = [path for path in paths if path.name.endswith(BUNDLE_SUFFIXES)]
+
+    def name(path: Path) -> str:
+        return str(path.relative_to(root)) if path != root else path.name
+
+    cohort = Cohort()
+    names = [name(path) for path in ndjson]
+    yield from read_ndjson(ndjson, cohort, names, patients=True)
+    for path in bundles:
+        yield from read_bundle(path, cohort, name(path))
+    yield from read_ndjson(ndjson, cohort, names, patients=False)

@@ -1,0 +1,181 @@
+"""``ingest``: clinical records in, a sorted event table and a report of what was read out.
+
+The format follows the source:
+
+* a folder holding ``person.csv``: OMOP CDM CSV tables (:mod:`medora.data.omop`);
+* any other folder: the FHIR files under it, bundles (``.json``) and bulk-export NDJSON
+  (``.ndjson``, ``.ndjson.gz``) alike, hidden files aside (:mod:`medora.data.fhir`);
+* one ``.json``/``.ndjson`` file: that file.
+
+Nothing is dropped silently: every record read is counted by kind as accepted, rejected (with
+its reason; the first ``max_listed``, and the first of every reason, are listed with their
+location) or skipped (a FHIR resource type medora does not read). The report is written
+beside the table as ``<table>.ingest.json``, also when nothing usable was read, in which case
+the table is not written (an earlier one at that path is kept).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from medora import __version__
+from medora.data.fhir import is_fhir_file, read_fhir
+from medora.data.meds import EventWriter, Reason, SourceRecord
+from medora.data.omop import read_omop
+from medora.data.tabular import InputValidationError
+
+SourceFormat = Literal["fhir", "omop"]
+SOURCE_HINT = ("pass a folder of FHIR R4 bundles (.json) or bulk-export NDJSON (.ndjson), one "
+               "such file, or a folder of OMOP CDM tables as CSV with a person.csv")
+
+
+@dataclass
+class KindCounts:
+    """What became of the records of one kind (a FHIR resource type or an OMOP table)."""
+
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    events: int = 0
+
+
+@dataclass(frozen=True)
+class Rejection:
+    kind: str
+    reason: str
+    location: str  # file:line (NDJSON, CSV), file#entry[i] (bundle), or the file
+    detail: str
+
+
+@dataclass
+class IngestReport:
+    """What an ingest read, kept, rejected and wrote; JSON-serialisable with :meth:`to_dict`."""
+
+    source: str
+    output: str
+    source_format: SourceFormat
+    source_files: int
+    source_bytes: int
+    source_sha256: str  # of the files' paths and SHA-256 digests, in order
+    medora_version: str = __version__
+    counts: dict[str, KindCounts] = field(default_factory=dict)
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)  # see ingest's max_listed
+    events: int = 0
+    subjects: int = 0
+    seconds: float = 0.0
+
+    @property
+    def usable(self) -> bool:
+        return self.events > 0
+
+    @property
+    def records(self) -> KindCounts:
+        """The counts over every kind."""
+        return KindCounts(*(sum(getattr(counts, column.name) for counts in self.counts.values())
+                            for column in fields(KindCounts)))
+
+    def add(self, record: SourceRecord, max_listed: int) -> None:
+        counts = self.counts.setdefault(record.kind, KindCounts())
+        counts.read += 1
+        if record.reason is None:
+            counts.accepted += 1
+            counts.events += len(record.events)
+        elif record.reason is Reason.UNSUPPORTED:
+            counts.skipped += 1
+        else:
+            counts.rejected += 1
+            seen = self.rejected_by_reason.get(record.reason, 0)
+            self.rejected_by_reason[record.reason] = seen + 1
+            if len(self.rejections) < max_listed or not seen:  # an example of every reason
+                self.rejections.append(Rejection(record.kind, record.reason, record.location,
+                                                 record.detail))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def write(self, path: Path) -> None:
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+
+
+def report_path(out: str | Path) -> Path:
+    """Where :func:`ingest` writes the report of the table at ``out``."""
+    return Path(out).with_suffix(".ingest.json")
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def find_source(source: Path) -> tuple[SourceFormat, list[Path]]:
+    """The format of ``source`` and the files it reads (see the module docstring)."""
+    if not source.exists():
+        raise InputValidationError(str(source), [f"not found; {SOURCE_HINT}"])
+    if source.is_file():
+        if is_fhir_file(source):
+            return "fhir", [source]
+        raise InputValidationError(str(source), [
+            f"unsupported file type {''.join(source.suffixes) or '(no suffix)'!r}; "
+            f"{SOURCE_HINT}"])
+    tables = sorted(path for path in source.iterdir() if path.suffix.lower() == ".csv")
+    if any(path.name.lower() == "person.csv" for path in tables):
+        return "omop", tables
+    files = sorted(path for path in source.rglob("*")
+                   if path.is_file() and is_fhir_file(path) and not _hidden(path, source))
+    if not files:
+        raise InputValidationError(str(source), [f"no FHIR file and no person.csv in the "
+                                                 f"folder; {SOURCE_HINT}"])
+    return "fhir", files
+
+
+def _fingerprint(files: list[Path], root: Path) -> tuple[int, str]:
+    """(bytes, SHA-256 of each file's path and digest): a source identified by content."""
+    combined = hashlib.sha256()
+    total = 0
+    for path in files:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        name = path.relative_to(root) if path != root else Path(path.name)
+        combined.update(f"{name}\t{digest}\n".encode())
+        total += path.stat().st_size
+    return total, combined.hexdigest()
+
+
+def ingest(source: str | Path, out: str | Path, *, chunk_rows: int = 200_000,
+           max_listed: int = 1000) -> IngestReport:
+    """Read a FHIR or OMOP source into the event table ``out`` (Parquet; see
+    :mod:`medora.data.meds`) and write the report beside it (:func:`report_path`).
+
+    ``chunk_rows`` events are held in memory at most; the first ``max_listed`` rejections,
+    and the first of every reason, are listed with their location (all are counted). Raises
+    :class:`InputValidationError` for a source that is missing or of no known format, or an
+    OMOP table without a column it needs.
+    """
+    source, out = Path(source), Path(out)
+    source_format, files = find_source(source)
+    size, digest = _fingerprint(files, source)
+    report = IngestReport(source=str(source), output=str(out), source_format=source_format,
+                          source_files=len(files), source_bytes=size, source_sha256=digest)
+    started = time.perf_counter()
+    records: Iterator[SourceRecord] = (read_omop(source) if source_format == "omop" else
+                                       read_fhir(files, source))
+    with EventWriter(out, chunk_rows) as writer:
+        for record in records:
+            report.add(record, max_listed)
+            writer.extend(record.events)
+        if writer.n_events:
+            summary = writer.close()
+            report.events, report.subjects = summary.events, summary.subjects
+    report.seconds = round(time.perf_counter() - started, 3)
+    report.write(report_path(out))
+    return report

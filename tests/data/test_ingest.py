@@ -1,0 +1,105 @@
+"""ingest: format detection, the report (every record counted, rejections located) and the
+table it writes, or keeps, when nothing usable was read."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from medora.data.ingest import find_source, ingest, report_path
+from medora.data.meds import read_events
+from medora.data.tabular import InputValidationError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BUNDLES = FIXTURES / "fhir" / "bundles"
+NDJSON = FIXTURES / "fhir" / "ndjson"
+
+
+def test_ingest_bundles_writes_table_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "events.parquet"
+    report = ingest(BUNDLES, out)
+    assert (report.source_format, report.source_files, report.events, report.subjects) == (
+        "fhir", 3, 156, 3)
+    assert report.rejected_by_reason == {} and report.rejections == []
+    observation, claim = report.counts["Observation"], report.counts["Claim"]
+    assert (observation.read, observation.accepted, observation.events) == (101, 101, 103)
+    assert (claim.read, claim.skipped) == (3, 3)
+    assert report.records.read == 141 and report.records.skipped == 5
+    written = json.loads(report_path(out).read_text())
+    assert report_path(out).name == "events.ingest.json"
+    assert written["counts"]["Encounter"] == {"read": 8, "accepted": 8, "rejected": 0,
+                                              "skipped": 0, "events": 16}
+    assert written["events"] == len(read_events(out)) == 156
+    # The source is identified by content: the same files give the same digest anywhere.
+    copy = tmp_path / "copy"
+    shutil.copytree(BUNDLES, copy)
+    assert ingest(copy, tmp_path / "again.parquet").source_sha256 == report.source_sha256
+    pd.testing.assert_frame_equal(read_events(tmp_path / "again.parquet"), read_events(out))
+
+
+def test_ingest_ndjson_reports_every_rejection(tmp_path: Path) -> None:
+    report = ingest(NDJSON, tmp_path / "events.parquet")
+    assert (report.events, report.subjects) == (19, 2)
+    assert report.rejected_by_reason == {"invalid JSON": 1, "missing subject": 1,
+                                         "unknown reference": 1, "bad date": 1,
+                                         "missing code": 1}
+    assert sorted((item.location, item.kind, item.reason) for item in report.rejections) == [
+        ("MedicationRequest.ndjson:2", "MedicationRequest", "missing code"),
+        ("Observation.ndjson:3", "unknown", "invalid JSON"),
+        ("Observation.ndjson:4", "Observation", "missing subject"),
+        ("Observation.ndjson:5", "Observation", "unknown reference"),
+        ("Observation.ndjson:6", "Observation", "bad date"),
+    ]
+    total = report.records
+    assert (total.read, total.accepted, total.rejected, total.skipped) == (18, 12, 5, 1)
+
+
+def test_the_first_rejections_are_listed_and_all_are_counted(tmp_path: Path) -> None:
+    report = ingest(NDJSON, tmp_path / "events.parquet", max_listed=0)
+    # Beyond max_listed, only the first of every reason is listed.
+    assert sorted(item.reason for item in report.rejections) == sorted(report.rejected_by_reason)
+    assert sum(report.rejected_by_reason.values()) == 5
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "Observation.ndjson").write_text("{\n" * 30)
+    report = ingest(broken, tmp_path / "none.parquet", max_listed=10)
+    assert len(report.rejections) == 10 and report.rejected_by_reason == {"invalid JSON": 30}
+
+
+def test_nothing_usable_keeps_the_earlier_table_and_writes_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "events.parquet"
+    ingest(BUNDLES, out)
+    before = read_events(out)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "Observation.ndjson").write_text('{"resourceType": "Observation"\n'
+                                               '{"resourceType": "Claim"}\n')
+    report = ingest(broken, out)
+    assert not report.usable and report.events == 0
+    assert report.rejected_by_reason == {"invalid JSON": 1} and report.counts["Claim"].skipped
+    pd.testing.assert_frame_equal(read_events(out), before)
+    assert json.loads(report_path(out).read_text())["events"] == 0
+
+
+def test_find_source(tmp_path: Path) -> None:
+    assert find_source(FIXTURES / "omop")[0] == "omop"
+    source_format, files = find_source(NDJSON)
+    assert source_format == "fhir" and files[0].name == "Claim.ndjson" and len(files) == 8
+    one = BUNDLES / "Tyrone_Murray_1144a524.json"
+    assert find_source(one) == ("fhir", [one])
+    # Hidden files (a cohort's manifest) are no source files.
+    shutil.copytree(BUNDLES, tmp_path / "cohort" / "fhir")
+    (tmp_path / "cohort" / ".medora-synthea.json").write_text("{}")
+    assert len(find_source(tmp_path / "cohort")[1]) == 3
+    for path, message in ((tmp_path / "missing", "not found"),
+                          (FIXTURES / "omop" / "person.csv", "unsupported file type '.csv'")):
+        with pytest.raises(InputValidationError, match=message):
+            find_source(path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputValidationError, match=r"no FHIR file and no person\.csv"):
+        find_source(empty)

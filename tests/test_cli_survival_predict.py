@@ -96,6 +96,17 @@ def test_predict_survival_writes_probabilities_and_curves(task: SurvivalTask,
     # A higher risk score means an earlier expected event: lower survival at the last horizon.
     assert spearmanr(table["risk_score"], survival[:, -1]).statistic < -0.8
     assert table["risk_score"].idxmax() == int(np.argmin(survival[:, -1]))
+    # Ranked against the training patients by the probability of the event by the middle
+    # horizon: percentiles in that order, groups cut at the training tertiles.
+    (event_by,) = [c for c in table.columns if c.startswith("event_by_")]
+    assert event_by == f"event_by_{horizons[1].removeprefix('survival_at_')}"
+    assert np.allclose(table[event_by], 1 - table[horizons[1]], atol=2e-4)
+    ordered = table.sort_values(event_by)
+    assert ordered["risk_percentile"].is_monotonic_increasing
+    assert table["risk_percentile"].between(0, 100).all()
+    assert set(table["risk_group"]) <= {"low", "intermediate", "high"}
+    assert ordered["risk_group"].map({"low": 0, "intermediate": 1, "high": 2}
+                                     ).is_monotonic_increasing
     assert plot.read_bytes().startswith(PNG_SIGNATURE)
 
     shown = runner.invoke(app, ["predict", NAME, str(inputs)])

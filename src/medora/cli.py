@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from medora.data.tabular import InputValidationError, read_table
+from medora.data_cli import data_app
 from medora.mol_cli import mol_app
 from medora.serve.cli import db_app, demo_command, serve_command, users_app
 from medora.survival_cli import stratify_command
@@ -132,7 +133,8 @@ def train_command(
     from medora.models import EFFECT_MODEL_CLASSES, MODEL_CLASSES, MOLECULE_MODEL_CLASSES
     from medora.tasks.effects import EffectTask
     from medora.tasks.molecules import MoleculeTask
-    from medora.train.run import RunConfig, train_task
+    from medora.train.dispatch import train_any_task
+    from medora.train.run import RunConfig
 
     definition = _task(task)
     if definition.modality == "survival":
@@ -148,18 +150,8 @@ def train_command(
     if split is not None and (not is_molecule or split not in definition.split_kinds):
         offered = definition.split_kinds if is_molecule else ("its stratified random split",)
         raise _fail(f"{task} offers the split(s) {', '.join(offered)}, not {split!r}")
-    config = RunConfig(model=model, seed=seed, quick=quick, out_dir=out, register=register,
-                       split=split)
-    if is_molecule:
-        from medora.train.molecule_run import train_molecule_task
-
-        run = train_molecule_task(definition, config)
-    elif isinstance(definition, EffectTask):
-        from medora.train.effect_run import train_effect_task
-
-        run = train_effect_task(definition, config)
-    else:
-        run = train_task(definition, config)
+    run = train_any_task(definition, RunConfig(model=model, seed=seed, quick=quick,
+                                               out_dir=out, register=register, split=split))
     table = Table(title=f"{task}: test split, 95% bootstrap CI")
     table.add_column("model")
     for metric in definition.metrics:
@@ -373,6 +365,7 @@ app.command("demo")(demo_command)
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(mol_app, name="mol")
+app.add_typer(data_app, name="data")
 app.command("stratify")(stratify_command)
 
 if __name__ == "__main__":

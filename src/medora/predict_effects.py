@@ -98,10 +98,14 @@ def covariate_schema(covariates: pd.DataFrame) -> dict[str, tuple[object, ...] |
 
 
 def read_covariates(raw: pd.DataFrame, schema: Mapping[str, tuple[object, ...] | None],
-                    source: str) -> pd.DataFrame:
+                    source: str, file_lines: bool = True) -> pd.DataFrame:
     """Patients' covariates from a table of strings (a CSV as read), typed as in training:
     numbers as floats, categoricals with the training levels. Every problem is listed, with
-    its fix, before anything is predicted; columns beyond the covariates are ignored."""
+    its fix and its file lines (unless ``file_lines`` is false: not a file), before anything
+    is predicted; columns beyond the covariates are ignored."""
+    def lines(rows: np.ndarray) -> str:
+        return _lines(rows) if file_lines else ""
+
     problems = []
     missing = [column for column in schema if column not in raw.columns]
     if missing:
@@ -116,19 +120,28 @@ def read_covariates(raw: pd.DataFrame, schema: Mapping[str, tuple[object, ...] |
             values = pd.to_numeric(text, errors="coerce")
             bad = values.isna().to_numpy()
             if bad.any():
-                problems.append(f"column {column!r} must be a number{_lines(bad)} (got "
+                problems.append(f"column {column!r} must be a number{lines(bad)} (got "
                                 f"{text[bad].head(3).tolist()}); fill in the measured value")
             typed[column] = values.astype(float)
         else:
-            by_text = {str(level): level for level in levels}
-            bad = ~text.isin(list(by_text)).to_numpy()
+            by_key = {_level_key(level): level for level in levels}
+            keys = text.map(_level_key)
+            bad = ~keys.isin(list(by_key)).to_numpy()
             if bad.any():
-                problems.append(f"column {column!r} must be one of {list(by_text)}{_lines(bad)}"
+                problems.append(f"column {column!r} must be one of {list(by_key)}{lines(bad)}"
                                 f" (got {text[bad].head(3).tolist()})")
-            typed[column] = pd.Categorical(text.map(by_text), categories=list(levels))
+            typed[column] = pd.Categorical(keys.map(by_key), categories=list(levels))
     if problems:
         raise InputValidationError(source, problems)
     return pd.DataFrame(typed, index=raw.index)
+
+
+def _level_key(value: object) -> str:
+    """A categorical level as text, numbers written alike ("2", "2.0" and 2 are one level)."""
+    try:
+        return f"{float(value):g}"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _lines(rows: np.ndarray) -> str:

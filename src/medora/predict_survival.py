@@ -1,6 +1,7 @@
 """Per-patient survival predictions from a registered survival model: a patient file in, each
-patient's risk score and predicted survival probability at the task's horizons out, with the
-whole predicted survival curve for plotting.
+patient's risk score, probability of the event by the task's reference horizon, its percentile
+among the training patients, its risk group and the predicted survival at the task's horizons
+out, with the whole predicted survival curve for plotting.
 
 Inputs are checked with the same machinery as every other patient file
 (:func:`medora.data.tabular.validate_features`), against the task's feature specs. Categorical
@@ -8,17 +9,17 @@ inputs may be written as in the dataset ("yes", "Post", "II") or as the task's n
 (1, 1, 2): the labels are translated to the codes first, so a clinician can paste rows from
 the source file.
 
-No percentile of the risk score among the training patients is given: the registered artifact
-is the fitted model alone, and the cross-validated risks of the training run are kept only as
-per-fold percentiles in the run's ``metrics.json``. Raw scores from different fits carry
-different offsets, so those percentiles cannot place a new patient's score from the final fit.
-A risk score is therefore comparable only with other scores of the same model version.
+The registered artifact is a :class:`SurvivalPredictor`: the model fitted on every training
+patient together with those patients' own predicted probabilities of the event from that same
+fit. A new patient is ranked against them, so the percentile and the group compare scores of
+one model on one scale (scores of different fits carry different offsets and cannot be mixed).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,11 +28,103 @@ from medora.data.tabular import InputValidationError, validate_features
 from medora.registry.store import ModelStore, ModelVersion
 from medora.tasks.survival import SurvivalTask
 
+if TYPE_CHECKING:
+    from medora.models.survival import SurvivalModel
+
 #: Points of each patient's predicted survival curve (from 0 to the last horizon).
 CURVE_POINTS = 60
 #: Beyond this many patients the plot has no legend (it would hide the curves).
 MAX_LEGEND = 12
 DAYS_PER_YEAR = 365.25
+#: Tertiles of risk, lowest first, as `medora stratify` and the training report group patients.
+RISK_GROUPS = ("low", "intermediate", "high")
+
+
+def tertile_cuts(values: np.ndarray) -> np.ndarray:
+    """The two values that split ``values`` into thirds."""
+    return np.quantile(values, [1 / 3, 2 / 3])
+
+
+def risk_group(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Each value's tertile name; a value on a cut belongs to the higher group."""
+    return np.asarray(RISK_GROUPS)[np.searchsorted(cuts, values, side="right")]
+
+
+@dataclass(frozen=True)
+class SurvivalAssessment:
+    """What a survival model says of each patient (one entry or row per patient)."""
+
+    risk_score: np.ndarray
+    event_probability: np.ndarray  # of the event by the predictor's reference horizon
+    percentile: np.ndarray  # of event_probability among the training patients, 0-100
+    group: np.ndarray  # RISK_GROUPS, by the training patients' tertiles
+    at_horizons: np.ndarray  # S(t) at the predictor's horizons, (n, len(horizons))
+    curve: np.ndarray  # S(t) at the predictor's curve_times, (n, CURVE_POINTS)
+
+
+@dataclass
+class SurvivalPredictor:
+    """A survival model fitted on every training patient, with what it takes to place a new
+    patient among them: the task's evaluation horizons (event-time quantiles of the training
+    cohort), the time unit, and the training patients' probabilities of the event by the
+    reference horizon, the middle one, sorted.
+
+    Ranking by the probability at one horizon, not by the model's risk score, keeps the
+    percentile, the group and the flag in the unit a clinician reads; for proportional-hazards
+    models (DeepSurv, Cox) both orders are the same.
+    """
+
+    model: SurvivalModel
+    horizons: np.ndarray
+    time_unit: str
+    reference: np.ndarray
+
+    @classmethod
+    def fitted(cls, model: SurvivalModel, x: pd.DataFrame, horizons: np.ndarray,
+               time_unit: str) -> SurvivalPredictor:
+        """Wrap ``model``, already fitted on ``x``, with ``x``'s own predictions as the
+        reference."""
+        predictor = cls(model, np.asarray(horizons, dtype=np.float64), time_unit,
+                        np.empty(0))
+        predictor.reference = np.sort(predictor._event_probability(x))
+        return predictor
+
+    @property
+    def horizon(self) -> float:
+        """The reference horizon: the median event time of the training cohort."""
+        return float(self.horizons[self.horizons.size // 2])
+
+    @property
+    def curve_times(self) -> np.ndarray:
+        return np.linspace(0.0, float(self.horizons[-1]), CURVE_POINTS)
+
+    @property
+    def high_risk_threshold(self) -> float:
+        """The probability of the event at or above which a patient is in the top third of
+        the training patients."""
+        return float(tertile_cuts(self.reference)[1])
+
+    def _event_probability(self, x: pd.DataFrame) -> np.ndarray:
+        return 1.0 - self.model.predict_survival(x, [self.horizon])[:, 0]
+
+    def assess(self, x: pd.DataFrame) -> SurvivalAssessment:
+        """Every patient's scores, ranked against the training patients."""
+        x = x[self.model.feature_names_]  # the order the model was fitted on
+        probability = self._event_probability(x)
+        below = np.searchsorted(self.reference, probability, side="right")
+        return SurvivalAssessment(
+            risk_score=self.model.predict_risk(x), event_probability=probability,
+            percentile=100.0 * below / self.reference.size,
+            group=risk_group(probability, tertile_cuts(self.reference)),
+            at_horizons=self.model.predict_survival(x, self.horizons),
+            curve=self.model.predict_survival(x, self.curve_times))
+
+    def describe_threshold(self) -> str:
+        """Where the high-risk flag comes from, for a stored prediction."""
+        return (f"the high-risk group: the top third of the {self.reference.size} training "
+                f"patients' probability of the event by {self.horizon:.0f} {self.time_unit} "
+                "(the training cohort's median event time), as this model version predicts "
+                "them")
 
 
 @dataclass(frozen=True)
@@ -52,11 +145,12 @@ def horizon_column(horizon: float, unit: str) -> str:
     return f"survival_at_{horizon:.0f}{unit[:1]}"
 
 
-def survival_inputs(task: SurvivalTask, raw: pd.DataFrame, source: str = "input"
-                    ) -> pd.DataFrame:
+def survival_inputs(task: SurvivalTask, raw: pd.DataFrame, source: str = "input",
+                    file_lines: bool = True) -> pd.DataFrame:
     """The model inputs of every patient of ``raw`` (a table of strings, as read from a CSV),
     validated against the task's feature specs; raises :class:`InputValidationError` naming
-    each problem's column, line and fix before anything is predicted."""
+    each problem's column, line (unless ``file_lines`` is false: not a file) and fix before
+    anything is predicted."""
     frame = raw.copy()
     for encoding in task.encodings:
         if encoding.column in frame.columns:
@@ -69,7 +163,7 @@ def survival_inputs(task: SurvivalTask, raw: pd.DataFrame, source: str = "input"
     # blank cell is an error here, not a value to impute.
     specs = [replace(spec, required=True) for spec in task.features]
     try:
-        return validate_features(frame, specs, source=source)
+        return validate_features(frame, specs, source=source, file_lines=file_lines)
     except InputValidationError as error:
         raise InputValidationError(source, [_with_labels(task, p) for p in error.problems]
                                    ) from None
@@ -86,35 +180,38 @@ def _with_labels(task: SurvivalTask, problem: str) -> str:
 def predict_survival_patients(task: SurvivalTask, frame: pd.DataFrame,
                               version: int | None = None, store: ModelStore | None = None,
                               source: str = "input") -> SurvivalPredictions:
-    """Each patient's risk score (higher: earlier event expected) and predicted survival at
-    the task's horizons (quantiles of the cohort's event times, as in training), with the
-    version that produced them. An optional ``patient_id`` column names the rows."""
-    from medora.models.survival import SurvivalModel
+    """Each patient's risk score (higher: earlier event expected), probability of the event by
+    the reference horizon with its percentile and group among the training patients, and
+    predicted survival at the task's horizons (quantiles of the training cohort's event
+    times), with the version that produced them. An optional ``patient_id`` column names the
+    rows."""
     from medora.predict import usable_version  # loads the molecule stack: only when predicting
 
     store = store or ModelStore()
     record = usable_version(task, store, version)  # type: ignore[arg-type]
     x = survival_inputs(task, frame, source)
-    model = store.load(record)
-    if not isinstance(model, SurvivalModel):
-        raise TypeError(f"{task.name} v{record.version} is not a survival model")
-    x = x[model.feature_names_]  # the order the model was fitted on
-    horizons = task.evaluation_times().horizons
-    curve_times = np.linspace(0.0, float(horizons[-1]), CURVE_POINTS)
-    risk = model.predict_risk(x)
-    at_horizons = model.predict_survival(x, horizons)
+    predictor = store.load(record)
+    if not isinstance(predictor, SurvivalPredictor):
+        raise TypeError(f"{task.name} v{record.version} holds a {type(predictor).__name__}, "
+                        "not a survival predictor; retrain it with `medora train "
+                        f"{task.name}`")
+    assessment = predictor.assess(x)
+    unit = task.time_unit
     table = pd.DataFrame({
         "patient_id": (x.index.astype(str) if x.index.name else
                        [str(i + 1) for i in range(len(x))]),
-        "risk_score": np.round(risk, 4),
+        "risk_score": np.round(assessment.risk_score, 4),
+        f"event_by_{predictor.horizon:.0f}{unit[:1]}": np.round(
+            assessment.event_probability, 4),
+        "risk_percentile": np.round(assessment.percentile, 1),
+        "risk_group": assessment.group,
     })
-    for k, horizon in enumerate(horizons):
-        table[horizon_column(horizon, task.time_unit)] = np.round(at_horizons[:, k], 4)
+    for k, horizon in enumerate(predictor.horizons):
+        table[horizon_column(horizon, unit)] = np.round(assessment.at_horizons[:, k], 4)
     table["model_version"] = f"{task.name}:v{record.version}"
-    return SurvivalPredictions(table=table, version=record, horizons=horizons,
-                               curve_times=curve_times,
-                               curves=model.predict_survival(x, curve_times),
-                               time_unit=task.time_unit)
+    return SurvivalPredictions(table=table, version=record, horizons=predictor.horizons,
+                               curve_times=predictor.curve_times, curves=assessment.curve,
+                               time_unit=unit)
 
 
 def plot_survival_curves(predictions: SurvivalPredictions, path: Path, title: str = ""

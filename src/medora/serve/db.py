@@ -178,12 +178,13 @@ class Prediction(Base):
     inputs: Mapped[dict[str, Any]]
     input_fingerprint: Mapped[str] = mapped_column(String(SHA256_LENGTH))
     risk: Mapped[float]
-    risk_lower: Mapped[float]
-    risk_upper: Mapped[float]
+    risk_lower: Mapped[float | None]  # None: the model gives no interval
+    risk_upper: Mapped[float | None]
     threshold: Mapped[float]
     threshold_source: Mapped[str] = mapped_column(Text)
     flagged: Mapped[bool]
     explanation: Mapped[list[dict[str, Any]]]
+    details: Mapped[dict[str, Any] | None]  # a survival curve, a recommended arm (see schemas)
     review_status: Mapped[ReviewStatus] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
     created_at: Mapped[datetime]

@@ -12,9 +12,12 @@ from medora.registry.store import ModelStore, medora_home
 from medora.serve import accounts, lifecycle, migrate
 from medora.serve.db import Database
 from medora.tasks import get_task
-from medora.train.run import RunConfig, train_task
+from medora.train.dispatch import train_any_task
+from medora.train.run import RunConfig
 
-DEMO_TASKS = ("cardio.framingham_chd", "cardio.heart_failure_death", "oncology.wdbc_malignancy")
+#: One task of each kind the page shows: three risks, a survival curve, a treatment choice.
+DEMO_TASKS = ("cardio.framingham_chd", "cardio.heart_failure_death", "oncology.wdbc_malignancy",
+              "oncology.gbsg2_recurrence", "effect.actg175")
 DEMO_USERS = (("admin", "admin"), ("scientist", "data_scientist"), ("clinician", "clinician"),
               ("auditor", "auditor"))
 DEMO_ACTOR = "demo-setup"
@@ -38,7 +41,8 @@ def prepare_demo(database_url: str, *, quick: bool = False, progress: bool = Tru
     store = ModelStore()
     for name in tasks:
         if not store.versions(name):
-            train_task(get_task(name), RunConfig(quick=quick, progress=progress), store=store)
+            train_any_task(get_task(name), RunConfig(quick=quick, progress=progress),
+                           store=store)
     database = Database(database_url)
     try:
         migrate.upgrade(database)

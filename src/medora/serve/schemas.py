@@ -61,8 +61,9 @@ class Health(Schema):
 class Feature(Schema):
     name: str = Field(examples=["age"])
     description: str = Field(examples=["age at examination"])
-    kind: Literal["continuous", "binary", "ordinal", "text"] = Field(
-        description="text: a molecule task's SMILES; the others are numbers.")
+    kind: Literal["continuous", "binary", "ordinal", "categorical", "text"] = Field(
+        description="text: a molecule task's SMILES; categorical: one of the labels `expected` "
+                    "lists; the others are numbers.")
     unit: str = Field(examples=["years"])
     expected: str = Field(description="The values a real patient can have.",
                           examples=["18 to 110 years"])
@@ -74,17 +75,22 @@ class TaskInfo(Schema):
     area: str = Field(examples=["clinical risk"])
     modality: scoring.Modality = Field(
         description="tabular: a patient's risk from clinical inputs; molecule: a property of "
-                    "one compound from its SMILES.")
+                    "one compound from its SMILES; survival: a patient's probability of the "
+                    "event by a horizon, with the survival curve; effect: a patient's "
+                    "treatment effect with the recommended arm.")
     description: str
-    unit: str = Field(description="Unit of the predicted value: probability for tabular "
-                                  "tasks, the property's unit for molecule tasks.",
+    unit: str = Field(description="Unit of the predicted value: probability for tabular and "
+                                  "survival tasks, the property's unit for molecule tasks, the "
+                                  "outcome's unit for effect tasks.",
                       examples=["probability", "kcal/mol"])
-    interval_coverage: float = Field(description="Nominal coverage of the interval given with "
-                                                 "each prediction.", examples=[0.95])
+    interval_coverage: float | None = Field(
+        description="Nominal coverage of the interval given with each prediction; null when "
+                    "none is given (survival).", examples=[0.95])
     threshold: float | None = Field(
-        description="Risk at or above which a patient is flagged. Null for molecule tasks: a "
-                    "molecule is flagged when outside the serving model's applicability domain, "
-                    "whose threshold each prediction states.", examples=[0.2])
+        description="Risk at or above which a patient is flagged. Null where it depends on the "
+                    "serving model, which states it with each prediction: a molecule's "
+                    "applicability domain, a survival model's high-risk tertile, an effect "
+                    "model's overlap region.", examples=[0.2])
     threshold_source: str = Field(description="Where the threshold comes from.")
     inputs: list[Feature]
 
@@ -177,6 +183,46 @@ class Contribution(Schema):
                                             "predicted value's unit.", examples=[0.42])
 
 
+class SurvivalDetails(Schema):
+    kind: Literal["survival"]
+    time_unit: str = Field(examples=["days"])
+    horizon: float = Field(description="The reference horizon, the training cohort's median "
+                                       "event time: `risk` is the probability of the event by "
+                                       "then.", examples=[1814.0])
+    risk_score: float = Field(description="The model's risk score (higher: earlier event); "
+                                          "comparable only within one model version.")
+    risk_percentile: float = Field(description="Percent of the training patients whose "
+                                               "probability of the event by `horizon` is at "
+                                               "most this patient's.", examples=[71.2])
+    risk_group: Literal["low", "intermediate", "high"] = Field(
+        description="The training patients' tertile this patient falls in.")
+    reference_patients: int = Field(description="Training patients ranked against.")
+    horizons: list[float] = Field(description="Event-time quartiles of the training cohort.")
+    survival_at_horizons: list[float] = Field(description="Predicted S(t) at each horizon.")
+    curve_times: list[float]
+    curve: list[float] = Field(description="Predicted S(t) at each of `curve_times`.")
+
+
+class EffectDetails(Schema):
+    kind: Literal["effect"]
+    model: str = Field(examples=["DragonNet ensemble"])
+    outcome: str = Field(examples=["cd4_change_20wk"])
+    outcome_unit: str = Field(examples=["cells/mm3"])
+    higher_is_better: bool
+    treated_label: str = Field(examples=["zidovudine + didanosine"])
+    control_label: str = Field(examples=["zidovudine"])
+    interval: str = Field(description="What [risk_lower, risk_upper] is, or why there is none.")
+    propensity: float = Field(description="Estimated probability of the treated arm given the "
+                                          "covariates (a trial's design probability where "
+                                          "known).")
+    propensity_method: str
+    overlap: tuple[float, float] = Field(description="Propensities inside overlap.")
+    inside_overlap: bool
+    recommendation: str | None = Field(description="The arm recommended; null: none, see "
+                                                   "`reason`.")
+    reason: str = Field(description="Why this arm, or why no recommendation.")
+
+
 class PredictionInfo(Schema):
     id: uuid.UUID
     task: str = Field(examples=["cardio.framingham_chd"])
@@ -187,29 +233,39 @@ class PredictionInfo(Schema):
         description="The validated inputs, as used; for a molecule, its canonical SMILES "
                     "(largest fragment).")
     risk: float = Field(description="Calibrated probability of the outcome; for a molecule "
-                                    "task, the predicted value in `unit`.", examples=[0.23])
-    risk_lower: float = Field(description="Lower end of the interval (see "
-                                          "interval_coverage).", examples=[0.19])
-    risk_upper: float = Field(description="Upper end of the interval.", examples=[0.27])
+                                    "task, the predicted value in `unit`; for a survival "
+                                    "task, the probability of the event by `details.horizon`; "
+                                    "for an effect task, the estimated effect in `unit`.",
+                        examples=[0.23])
+    risk_lower: float | None = Field(description="Lower end of the interval (see "
+                                                 "interval_coverage); null: no interval.",
+                                     examples=[0.19])
+    risk_upper: float | None = Field(description="Upper end of the interval.", examples=[0.27])
     threshold: float = Field(description="The risk threshold; for a molecule, the serving "
                                          "model's applicability-domain threshold (Tanimoto "
                                          "similarity to the nearest training molecule).",
                              examples=[0.2])
     threshold_source: str
     flagged: bool = Field(description="risk >= threshold; for a molecule: outside the "
-                                      "applicability domain (its prediction is less reliable).")
+                                      "applicability domain (its prediction is less reliable); "
+                                      "for survival: in the high-risk group; for an effect: "
+                                      "outside overlap (no recommendation).")
     contributions: list[Contribution] = Field(
         validation_alias="explanation",
         description="The inputs that moved this patient's risk most, either way; for a "
                     "molecule, every atom's weight in atom order (GET "
                     "/predictions/{id}/atom-map draws them).")
+    details: SurvivalDetails | EffectDetails | None = Field(
+        default=None, discriminator="kind",
+        description="Survival: the curve, percentile and group; effect: the propensity, overlap "
+                    "and recommendation; null for tabular and molecule tasks.")
     review_status: ReviewStatus = Field(
         description="Advice until a clinician reviews it: pending, then accepted, overridden "
                     "or escalated.")
     created_by: str
     created_at: datetime
 
-    @computed_field(description="tabular or molecule.")
+    @computed_field(description="tabular, molecule, survival or effect.")
     @property
     def modality(self) -> scoring.Modality:
         return scoring.outcome(self.task).modality
@@ -221,10 +277,12 @@ class PredictionInfo(Schema):
         return scoring.outcome(self.task).unit
 
     @computed_field(description="Nominal coverage of [risk_lower, risk_upper]: 0.95 for a "
-                                "calibrated risk, the split-conformal coverage (0.9) for a "
-                                "molecule.")
+                                "calibrated risk and an effect, the split-conformal coverage "
+                                "(0.9) for a molecule; null without an interval.")
     @property
-    def interval_coverage(self) -> float:
+    def interval_coverage(self) -> float | None:
+        if self.risk_lower is None:
+            return None
         return scoring.outcome(self.task).interval_coverage
 
 
@@ -241,8 +299,8 @@ class OverrideReview(Schema):
     clinician_value: float = Field(
         allow_inf_nan=False, examples=[0.05],
         description="The reviewer's own estimate, in the prediction's unit: a risk from 0 to 1 "
-                    "for a probability task, any finite value for a molecule task (a 422 "
-                    "names the task's range).")
+                    "for a probability task (tabular, survival), any finite value for a "
+                    "molecule or effect task (a 422 names the task's range).")
 
 
 class EscalateReview(Schema):

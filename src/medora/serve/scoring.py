@@ -2,15 +2,27 @@
 would be, or one molecule's SMILES sanitised exactly as a SMILES file's would be, scored by the
 task's serving model, explained, and stored with an audit event.
 
-Both kinds share one path (serving version, write transaction, audit event, stop checks) and
-the same stored columns: for a molecule, ``risk`` is the predicted property in the task's
-units, ``risk_lower``/``risk_upper`` its split-conformal interval, ``threshold`` the
-applicability domain's similarity threshold, ``flagged`` "outside the applicability domain",
-and ``explanation`` one weight per atom, in the atom order of the stored SMILES.
+Every kind shares one path (serving version, write transaction, audit event, stop checks) and
+the same stored columns, read by kind:
+
+- a patient's risk (tabular): the calibrated probability, its 95% interval, the task's
+  threshold, flagged at or above it, and the top contributions;
+- a molecule: ``risk`` is the predicted property in the task's units, ``risk_lower``/
+  ``risk_upper`` its split-conformal interval, ``threshold`` the applicability domain's
+  similarity threshold, ``flagged`` "outside the applicability domain", and ``explanation``
+  one weight per atom, in the atom order of the stored SMILES;
+- survival: ``risk`` is the probability of the event by the reference horizon (no interval),
+  ``threshold`` the training patients' upper tertile of it, ``flagged`` "high-risk group", and
+  ``details`` the survival curve, the percentile and the group;
+- a treatment effect: ``risk`` is the estimated effect (treated minus control) in the
+  outcome's unit with the model's interval (none for some models), ``threshold`` the effect a
+  recommendation must exceed, ``flagged`` "outside overlap" (no recommendation is made), and
+  ``details`` the propensity, the overlap bounds and the recommended arm or the reason for none.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -20,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from rdkit import Chem
 from sqlalchemy import insert, select
@@ -28,18 +41,24 @@ from sqlalchemy.orm import Session
 
 from medora.chem.depict import draw_molecule
 from medora.chem.similarity import morgan_fingerprints
+from medora.data.effects import EffectDataset
 from medora.data.molecules import MoleculeValidationError, parse_smiles
+from medora.data.packaged import DatasetUnavailableError
 from medora.data.tabular import InputValidationError, validate_features
 from medora.explain.attributions import top_contributions
 from medora.models.calibrated import CalibratedModel
 from medora.models.regression import ConformalRegressor
+from medora.predict_effects import EffectPredictor, read_covariates
+from medora.predict_survival import SurvivalPredictor, survival_inputs
 from medora.registry.store import ArtifactIntegrityError, ModelStore
 from medora.serve import audit, lifecycle
 from medora.serve.db import Database, ModelVersionRow, Prediction, utc_now
 from medora.serve.errors import ConflictError, NotFoundError, ServiceError, UnavailableError
 from medora.tasks import get_task, list_tasks
 from medora.tasks.base import Task
+from medora.tasks.effects import EffectTask
 from medora.tasks.molecules import MoleculeTask
+from medora.tasks.survival import SurvivalTask
 from medora.train.molecule_run import INTERVAL_COVERAGE
 
 TOP_CONTRIBUTIONS = 5
@@ -49,17 +68,24 @@ MAX_ATTEMPTS = 3  # scorings of one request when the serving version changes und
 SMILES_INPUT = "smiles"  # a molecule task's one input
 _INSERT_PREDICTION = insert(Prediction.__table__)
 
-ServedTask = Task | MoleculeTask
-ServedModel = CalibratedModel | ConformalRegressor
-Modality = Literal["tabular", "molecule"]
+ServedTask = Task | MoleculeTask | SurvivalTask | EffectTask
+ServedModel = CalibratedModel | ConformalRegressor | SurvivalPredictor | EffectPredictor
+Modality = Literal["tabular", "molecule", "survival", "effect"]
+#: What the serving artifact of each kind of task must be.
+SERVED_MODELS: dict[Modality, type] = {"tabular": CalibratedModel,
+                                       "molecule": ConformalRegressor,
+                                       "survival": SurvivalPredictor, "effect": EffectPredictor}
+#: Nominal coverage of the effect models' intervals (mean +/- t(0.975) spread, or EconML's 95%).
+EFFECT_INTERVAL_COVERAGE = 0.95
 
 log = logging.getLogger(__name__)
 
 
 def served_tasks() -> list[ServedTask]:
-    """The registered tasks the service predicts: the tabular tasks, scored from a patient's
-    inputs, and the molecule tasks, scored from a SMILES."""
-    return [task for task in list_tasks() if isinstance(task, Task | MoleculeTask)]
+    """The registered tasks the service predicts: the tabular, survival and effect tasks,
+    scored from a patient's inputs, and the molecule tasks, scored from a SMILES."""
+    return [task for task in list_tasks()
+            if isinstance(task, Task | MoleculeTask | SurvivalTask | EffectTask)]
 
 
 def served_task(name: str) -> ServedTask:
@@ -68,7 +94,7 @@ def served_task(name: str) -> ServedTask:
         task = get_task(name)
     except KeyError as error:
         raise NotFoundError(str(error.args[0])) from None
-    if not isinstance(task, Task | MoleculeTask):
+    if not isinstance(task, Task | MoleculeTask | SurvivalTask | EffectTask):
         raise NotFoundError(f"{name} is a {task.modality} task, which the service does not "
                             "predict; GET /tasks lists the tasks it does")
     return task
@@ -81,7 +107,7 @@ class Outcome:
 
     modality: Modality
     unit: str
-    interval_coverage: float
+    interval_coverage: float | None  # None: no interval is given
     value_range: tuple[float, float] | None
 
     def describe_range(self) -> str:
@@ -93,15 +119,17 @@ class Outcome:
 
 # CalibratedModel.predict_risk's interval (alpha 0.05).
 PROBABILITY = Outcome("tabular", "probability", 0.95, (0.0, 1.0))
+EVENT_PROBABILITY = Outcome("survival", "probability", None, (0.0, 1.0))
 
 
+@functools.cache
 def outcome(task_name: str) -> Outcome:
     """The outcome of ``task_name``'s predictions. A task no longer installed is described as
     a probability, as every prediction was before the service predicted molecules.
 
-    A molecule's value is a measured property (a solubility, a free energy, a pIC50) that a
-    reviewer may know better than the model, outside the training data's range included, so
-    any finite value is accepted for it.
+    A molecule's value is a measured property (a solubility, a free energy, a pIC50) and an
+    effect a difference of outcomes, which a reviewer may know better than the model, outside
+    the training data's range included, so any finite value is accepted for them.
     """
     try:
         task = get_task(task_name)
@@ -109,7 +137,30 @@ def outcome(task_name: str) -> Outcome:
         return PROBABILITY
     if isinstance(task, MoleculeTask):
         return Outcome("molecule", task.units, INTERVAL_COVERAGE, None)
+    if isinstance(task, SurvivalTask):
+        return EVENT_PROBABILITY
+    if isinstance(task, EffectTask):
+        return Outcome("effect", effect_unit(task), EFFECT_INTERVAL_COVERAGE, None)
     return PROBABILITY
+
+
+@functools.cache
+def effect_dataset(task_name: str) -> EffectDataset | None:
+    """An effect task's dataset, read once per process for what it says of the outcome and
+    the covariates; None when the package that ships it is not installed."""
+    task = get_task(task_name)
+    assert isinstance(task, EffectTask)
+    try:
+        return task.load()
+    except DatasetUnavailableError:
+        return None
+
+
+def effect_unit(task: EffectTask) -> str:
+    dataset = effect_dataset(task.name)
+    if dataset is None:
+        return "outcome units"
+    return f"{dataset.outcome_unit} ({dataset.treated_label} minus {dataset.control_label})"
 
 
 class ModelCache:
@@ -179,7 +230,7 @@ class ModelCache:
         # Stored predictions state their interval's coverage by task (see outcome), so a model
         # whose intervals promise another coverage is not served.
         expected = outcome(row.task)
-        kind = ConformalRegressor if expected.modality == "molecule" else CalibratedModel
+        kind = SERVED_MODELS[expected.modality]
         if not isinstance(model, kind):
             raise UnavailableError(f"{row.label} holds a {type(model).__name__}, not the "
                                    f"{kind.__name__} a {expected.modality} task is served "
@@ -197,15 +248,44 @@ def _cell(value: float | str | None) -> str:
     return "" if value is None else repr(value) if isinstance(value, float) else value
 
 
+def _input_frame(names: list[str], inputs: Mapping[str, float | str | None]) -> pd.DataFrame:
+    """One row of text cells, as a CSV reader would give it: ``names`` first (a left-out input
+    is an empty cell), then any unknown input, for the validator to name."""
+    cells = {**dict.fromkeys(names), **inputs}
+    return pd.DataFrame({name: [_cell(value)] for name, value in cells.items()}, dtype=str)
+
+
 def model_input(task: Task, inputs: Mapping[str, float | str | None]) -> pd.DataFrame:
     """One patient's inputs as the model's feature frame, validated by the same rules as a
     patient file; an input left out is a missing value, an unknown one is an error.
 
     Raises :class:`medora.data.tabular.InputValidationError` listing every problem.
     """
-    cells = {**dict.fromkeys(task.feature_names), **inputs}
-    frame = pd.DataFrame({name: [_cell(value)] for name, value in cells.items()}, dtype=str)
-    return validate_features(frame, task.features, source="inputs", file_lines=False)
+    return validate_features(_input_frame(task.feature_names, inputs), task.features,
+                             source="inputs", file_lines=False)
+
+
+def _effect_input(predictor: EffectPredictor, inputs: Mapping[str, float | str | None]
+                  ) -> pd.DataFrame:
+    """One patient's covariates, typed as the effect model was trained on them; every
+    covariate is required and an unknown input is an error."""
+    names = list(predictor.schema)
+    unknown = [f"{name}: unknown input; the model takes {names}"
+               for name in sorted(set(inputs) - set(names))]
+    try:
+        covariates = read_covariates(_input_frame(names, inputs), predictor.schema, "inputs",
+                                     file_lines=False)
+    except InputValidationError as error:
+        raise InputValidationError("inputs", [*error.problems, *unknown]) from None
+    if unknown:
+        raise InputValidationError("inputs", unknown)
+    return covariates
+
+
+def _stored_covariates(covariates: pd.DataFrame) -> dict[str, float | str]:
+    """Numbers as numbers, categories by their label."""
+    return {name: float(values.iloc[0]) if values.dtype.kind == "f" else str(values.iloc[0])
+            for name, values in covariates.items()}
 
 
 def _as_json(x: pd.DataFrame) -> dict[str, float | None]:
@@ -254,12 +334,21 @@ class Prepared:
     model_input: pd.DataFrame | Chem.Mol
 
 
-def prepare(task: ServedTask, inputs: Mapping[str, float | str | None]) -> Prepared:
-    """Validate ``inputs`` for ``task``; raises :class:`InputValidationError` listing every
-    problem."""
+def prepare(task: ServedTask, model: ServedModel, inputs: Mapping[str, float | str | None]
+            ) -> Prepared:
+    """Validate ``inputs`` for ``task`` (an effect task's against its serving ``model``'s
+    covariates); raises :class:`InputValidationError` listing every problem."""
     if isinstance(task, MoleculeTask):
         smiles = _molecule_input(task, inputs)
         return Prepared({SMILES_INPUT: smiles}, stored_molecule(smiles))
+    if isinstance(task, EffectTask):
+        assert isinstance(model, EffectPredictor)
+        covariates = _effect_input(model, inputs)
+        return Prepared(_stored_covariates(covariates), covariates)
+    if isinstance(task, SurvivalTask):
+        x = survival_inputs(task, _input_frame(task.feature_names, inputs), "inputs",
+                            file_lines=False)
+        return Prepared(_as_json(x), x)
     x = model_input(task, inputs)
     return Prepared(_as_json(x), x)
 
@@ -274,26 +363,32 @@ def input_fingerprint(task: ServedTask, inputs: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Score:
-    """What the stored prediction says (see the module's docstring for a molecule's)."""
+    """What the stored prediction says (see the module's docstring for each kind)."""
 
     risk: float
-    lower: float
-    upper: float
+    lower: float | None
+    upper: float | None
     threshold: float
     threshold_source: str
     flagged: bool
     explanation: list[dict[str, Any]]
+    details: dict[str, Any] | None = None
 
 
 def score(task: ServedTask, model: ServedModel, prepared: Prepared) -> Score:
     """The prediction of ``model`` (the task's serving version, checked to be of the task's
     kind when loaded) for the prepared inputs."""
     x = prepared.model_input
-    if isinstance(x, pd.DataFrame):
-        assert isinstance(task, Task) and isinstance(model, CalibratedModel)
-        return _score_patient(task, model, x)
-    assert isinstance(model, ConformalRegressor)
-    return _score_molecule(model, x)
+    if isinstance(model, ConformalRegressor):
+        return _score_molecule(model, x)
+    assert isinstance(x, pd.DataFrame)
+    if isinstance(model, SurvivalPredictor):
+        return _score_survival(model, x)
+    if isinstance(model, EffectPredictor):
+        assert isinstance(task, EffectTask)
+        return _score_effect(task, model, x)
+    assert isinstance(task, Task)
+    return _score_patient(task, model, x)
 
 
 def _score_patient(task: Task, model: CalibratedModel, x: pd.DataFrame) -> Score:
@@ -326,6 +421,65 @@ def _score_molecule(model: ConformalRegressor, mol: Chem.Mol) -> Score:
                                "value": atom.GetIdx(),
                                "contribution": round(float(weight), RISK_DECIMALS)}
                               for atom, weight in zip(mol.GetAtoms(), weights, strict=True)])
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    return [round(float(v), RISK_DECIMALS) for v in values]
+
+
+def _score_survival(predictor: SurvivalPredictor, x: pd.DataFrame) -> Score:
+    """The probability of the event by the reference horizon, flagged in the training
+    patients' top third, with the survival curve, the percentile and the group."""
+    result = predictor.assess(x)
+    return Score(
+        risk=round(float(result.event_probability[0]), RISK_DECIMALS), lower=None, upper=None,
+        threshold=round(predictor.high_risk_threshold, RISK_DECIMALS),
+        threshold_source=predictor.describe_threshold(), flagged=result.group[0] == "high",
+        explanation=[],
+        details={"kind": "survival", "time_unit": predictor.time_unit,
+                 "horizon": predictor.horizon,
+                 "risk_score": round(float(result.risk_score[0]), RISK_DECIMALS),
+                 "risk_percentile": round(float(result.percentile[0]), 1),
+                 "risk_group": str(result.group[0]),
+                 "reference_patients": int(predictor.reference.size),
+                 "horizons": predictor.horizons.tolist(),
+                 "survival_at_horizons": _rounded(result.at_horizons[0]),
+                 "curve_times": predictor.curve_times.tolist(),
+                 "curve": _rounded(result.curve[0])})
+
+
+def _score_effect(task: EffectTask, predictor: EffectPredictor, covariates: pd.DataFrame
+                  ) -> Score:
+    """The effect with its interval, the recommended arm or the reason for none, flagged
+    outside overlap."""
+    prediction, propensity, check, (recommendation,) = predictor.assess(
+        task.encode(covariates), task.propensity_design(covariates))
+    has_interval = prediction.lower is not None and prediction.upper is not None
+    low, high = predictor.overlap.interval
+    unit = predictor.outcome_unit
+    return Score(
+        risk=round(float(prediction.cate[0]), RISK_DECIMALS),
+        lower=round(recommendation.ci_low, RISK_DECIMALS) if has_interval else None,
+        upper=round(recommendation.ci_high, RISK_DECIMALS) if has_interval else None,
+        threshold=predictor.threshold,
+        threshold_source=(f"an arm is recommended only when the whole interval lies on one "
+                          f"side of {predictor.threshold:g} {unit} and the patient's propensity "
+                          f"is inside the training overlap [{low:.3f}, {high:.3f}] (trimming "
+                          f"at {predictor.overlap.alpha:g}, Crump et al. 2009)"),
+        flagged=not bool(check.inside[0]), explanation=[],
+        details={"kind": "effect", "model": predictor.model.display_name,
+                 "outcome": predictor.outcome_name, "outcome_unit": unit,
+                 "higher_is_better": predictor.higher_is_better,
+                 "treated_label": predictor.treated_label,
+                 "control_label": predictor.control_label,
+                 "interval": prediction.interval or "none: this model gives no per-patient "
+                                                    "interval",
+                 "propensity": round(float(propensity[0]), RISK_DECIMALS),
+                 "propensity_method": predictor.propensity_method,
+                 "overlap": [round(low, RISK_DECIMALS), round(high, RISK_DECIMALS)],
+                 "inside_overlap": bool(check.inside[0]),
+                 "recommendation": recommendation.recommended_arm,
+                 "reason": recommendation.reason})
 
 
 def atom_map(prediction: Prediction, image_format: Literal["png", "svg"]) -> bytes | str:
@@ -363,7 +517,6 @@ def predict(database: Database, models: ModelCache, task: ServedTask, patient_id
     that this version still serves, so a stop acknowledged before the prediction is stored
     always wins; if another version serves by now, the patient is scored again with it.
     """
-    prepared = None
     served = models.serving_hint(task.name)
     for _ in range(MAX_ATTEMPTS):
         try:
@@ -371,9 +524,10 @@ def predict(database: Database, models: ModelCache, task: ServedTask, patient_id
                 with database.read() as session:
                     served = lifecycle.serving_version(session, task.name)
                 models.remember_serving(served)
-            if prepared is None:
-                prepared = prepare(task, inputs)
-            result = score(task, models.get(served), prepared)
+            model = models.get(served)
+            # Again after a version change: an effect model's covariates are its own.
+            prepared = prepare(task, model, inputs)
+            result = score(task, model, prepared)
             with database.write_connection() as connection:
                 if lifecycle.still_serves(connection, task.name, served.version):
                     return _store(connection, task, served.version, patient_id,
@@ -400,7 +554,8 @@ def _store(connection: Connection, task: ServedTask, version: int, patient_id: s
            "risk": result.risk, "risk_lower": result.lower, "risk_upper": result.upper,
            "threshold": result.threshold, "threshold_source": result.threshold_source,
            "flagged": result.flagged, "explanation": result.explanation,
-           "review_status": "pending", "created_by": actor, "created_at": utc_now()}
+           "details": result.details, "review_status": "pending", "created_by": actor,
+           "created_at": utc_now()}
     connection.execute(_INSERT_PREDICTION, row)
     audit.append(connection, actor=actor, action="prediction.create",
                  target=f"prediction:{row['id']}",

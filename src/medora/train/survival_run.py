@@ -39,6 +39,7 @@ from medora.evaluate.survival import (
 from medora.models.factory import build_survival_model, survival_model_classes
 from medora.models.survival import SurvivalModel
 from medora.models.survival_gpl import GPL_INSTALL_HINT, sksurv_available
+from medora.predict_survival import RISK_GROUPS, SurvivalPredictor, risk_group, tertile_cuts
 from medora.registry.store import ModelStore, ModelVersion
 from medora.tasks.survival import EvaluationTimes, SurvivalFold, SurvivalTask
 from medora.train.run import (
@@ -67,7 +68,6 @@ GPL_MODELS = ("coxnet", "random_survival_forest", "gradient_boosted_cox")
 #: Models compared on every feature set of an integrative task.
 INTEGRATIVE_MODELS = ("deepsurv", "cox_ph")
 QUICK_REPEATS = 1
-RISK_GROUPS = ("low", "intermediate", "high")
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class CrossValidated:
     training_seconds: float
     metrics: dict[str, RepeatedCVEstimate] = field(default_factory=dict)
     auc_by_horizon: list[RepeatedCVEstimate] = field(default_factory=list)
-    predictor: SurvivalModel | None = None
+    predictor: SurvivalPredictor | None = None
 
     def __post_init__(self) -> None:
         self.metrics = {m: summarise_repeated_cv(v) for m, v in self.per_fold.items()}
@@ -285,9 +285,7 @@ def grouped_curves(labels: np.ndarray, time: np.ndarray, event: np.ndarray) -> R
 
 def risk_groups(risk: np.ndarray, time: np.ndarray, event: np.ndarray) -> RiskGroups:
     """Tertiles of ``risk`` as low / intermediate / high risk (see :func:`grouped_curves`)."""
-    cuts = np.quantile(risk, [1 / 3, 2 / 3])
-    return grouped_curves(np.asarray(RISK_GROUPS)[np.searchsorted(cuts, risk, side="right")],
-                          time, event)
+    return grouped_curves(risk_group(risk, tertile_cuts(risk)), time, event)
 
 
 def calibration_table(predicted: np.ndarray, time: np.ndarray, event: np.ndarray,
@@ -431,7 +429,8 @@ def train_survival_task(task: SurvivalTask, config: RunConfig | None = None,
     final = build_survival_model(primary_name, seed=config.seed, quick=config.quick,
                                  progress=config.progress,
                                  checkpoint_dir=out_dir / "checkpoints" / primary_name)
-    primary.predictor = final.fit(x, time, event)
+    primary.predictor = SurvivalPredictor.fitted(final.fit(x, time, event), x, times.horizons,
+                                                 task.time_unit)
 
     mean_percentile = primary.risk_percentile.mean(axis=0)
     groups = risk_groups(mean_percentile, time, event)

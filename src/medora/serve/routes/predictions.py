@@ -11,44 +11,21 @@ from fastapi import APIRouter, Query, status
 from fastapi import Path as PathParameter
 from fastapi.responses import Response
 
-from medora.chem.similarity import APPLICABILITY_DOMAIN_SOURCE
 from medora.serve import scoring, worklist
-from medora.serve.schemas import Feature, PredictionInfo, PredictRequest, Problem, TaskInfo
+from medora.serve.catalog import task_info
+from medora.serve.schemas import PredictionInfo, PredictRequest, Problem, TaskInfo
 from medora.serve.security import AUTH_RESPONSES, Predictor
 from medora.serve.state import State
-from medora.tasks import MoleculeTask
 
 router = APIRouter(tags=["predictions"], responses=AUTH_RESPONSES)
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
-
-
-def _task_info(task: scoring.ServedTask) -> TaskInfo:
-    outcome = scoring.outcome(task.name)
-    common = {"name": task.name, "area": task.area, "description": task.description,
-              "modality": outcome.modality, "unit": outcome.unit,
-              "interval_coverage": outcome.interval_coverage}
-    if isinstance(task, MoleculeTask):
-        return TaskInfo(**common, threshold=None,
-                        threshold_source="flagged when outside the serving model's "
-                                         f"applicability domain. {APPLICABILITY_DOMAIN_SOURCE}",
-                        inputs=[Feature(name=scoring.SMILES_INPUT,
-                                        description=f"the compound, whose {task.target} is "
-                                                    "predicted", kind="text", unit="SMILES",
-                                        expected="a SMILES RDKit can parse and sanitise; a "
-                                                 "salt is reduced to its largest fragment",
-                                        required=True)])
-    return TaskInfo(**common, threshold=task.threshold.value,
-                    threshold_source=task.threshold.source,
-                    inputs=[Feature(name=spec.name, description=spec.description,
-                                    kind=spec.kind, unit=spec.unit, expected=spec.expected,
-                                    required=spec.required) for spec in task.features])
 
 
 @router.get("/tasks")
 def list_tasks(_: Predictor) -> list[TaskInfo]:
     """Every task the service can predict, with the inputs each needs: tabular tasks from a
     patient's inputs, molecule tasks from a SMILES."""
-    return [_task_info(task) for task in scoring.served_tasks()]
+    return [task_info(task) for task in scoring.served_tasks()]
 
 
 @router.post("/predict/{task}", status_code=status.HTTP_201_CREATED, responses={

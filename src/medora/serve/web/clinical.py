@@ -15,18 +15,21 @@ from sqlalchemy import select
 
 from medora.data.tabular import InputValidationError
 from medora.serve import lifecycle, scoring, worklist
+from medora.serve.catalog import task_info
 from medora.serve.db import ModelVersionRow, Prediction
 from medora.serve.errors import ConflictError, ServiceError
 from medora.serve.schemas import (
+    Feature,
     OverrideReview,
     PatientId,
     PredictionInfo,
     ReviewInfo,
     ReviewRequest,
+    SurvivalDetails,
 )
-from medora.serve.scoring import SMILES_INPUT, Outcome, ServedTask
+from medora.serve.scoring import Outcome, ServedTask
 from medora.serve.state import ServiceState, State
-from medora.serve.web.charts import contribution_chart, risk_bar
+from medora.serve.web.charts import contribution_chart, format_time, risk_bar, survival_curve
 from medora.serve.web.forms import field_errors
 from medora.serve.web.pages import page_router, render
 from medora.serve.web.session import (
@@ -37,7 +40,6 @@ from medora.serve.web.session import (
     allow,
     form_for,
 )
-from medora.tasks import MoleculeTask, Task, get_task
 
 router = page_router()
 ReviewerPage = Annotated[WebSession, Depends(allow(*REVIEWERS))]
@@ -51,7 +53,7 @@ _reviews = TypeAdapter(ReviewRequest)
 PATIENT_ID_RULE = ("use 1 to 64 letters, digits, '.', '_', ':', '/' or '-', starting with a "
                    "letter or digit")
 CLINICIAN_VALUE_RULE = "enter your own estimate of the risk, a number from 0 to 100 (%)"
-MOLECULE_VALUE_RULE = "enter your own estimate of the value, {range}"
+VALUE_RULE = "enter your own estimate of the value, {range}"
 ACTION_RULE = "choose what to do with the prediction"
 
 
@@ -71,7 +73,7 @@ class PredictionForm:
 
 
 def input_names(task: ServedTask) -> list[str]:
-    return [SMILES_INPUT] if isinstance(task, MoleculeTask) else list(task.feature_names)
+    return [feature.name for feature in task_info(task).inputs]
 
 
 def _predictable_tasks(state: ServiceState) -> list[ServedTask]:
@@ -90,6 +92,7 @@ def _worklist_page(request: Request, session: WebSession, state: ServiceState,
     return render(request, "worklist.html", session, status_code=status_code,
                   predictions=[PredictionInfo.model_validate(p) for p in predictions],
                   review_status=review_status, form=form, tasks=tasks,
+                  inputs=task_info(form.task).inputs if form.task else [],
                   prediction_path=prediction_path, limit=WORKLIST_LIMIT)
 
 
@@ -156,13 +159,13 @@ class ReviewForm:
 
     action: str = ""
     reason: str = ""
-    clinician_value: str = ""  # as typed: percent for a risk, the unit for a molecule
+    clinician_value: str = ""  # as typed: percent for a probability, else the value's unit
     errors: dict[str, str] = field(default_factory=dict)
 
 
 def _clinician_value_rule(outcome: Outcome) -> str:
-    return (CLINICIAN_VALUE_RULE if outcome.modality == "tabular" else
-            MOLECULE_VALUE_RULE.format(range=outcome.describe_range()))
+    return (CLINICIAN_VALUE_RULE if outcome.unit == "probability" else
+            VALUE_RULE.format(range=outcome.describe_range()))
 
 
 def _atom_map(prediction: Prediction) -> str:
@@ -192,17 +195,33 @@ def _prediction_page(request: Request, session: WebSession, state: ServiceState,
             atom_map, atom_map_problem = "", error.detail
         return render(request, "molecule.html", session, status_code=status_code,
                       atom_map=atom_map, atom_map_problem=atom_map_problem, **common)
-    try:
-        task = get_task(info.task)
-    except KeyError:  # a task no longer installed: its predictions stay readable
-        task = None
-    features = task.features if isinstance(task, Task) else ()
-    units = {spec.name: spec.unit for spec in features}
+    features = _features(info.task)
+    if isinstance(info.details, SurvivalDetails):
+        d = info.details
+        return render(request, "survival.html", session, status_code=status_code,
+                      features=features, horizon=format_time(d.horizon, d.time_unit),
+                      curve=survival_curve(d.curve_times, d.curve, d.horizons,
+                                           d.survival_at_horizons, d.time_unit), **common)
+    if info.details is not None:  # an effect
+        return render(request, "effect.html", session, status_code=status_code,
+                      features=features, **common)
+    assert info.risk_lower is not None and info.risk_upper is not None  # calibrated: always
     return render(
-        request, "prediction.html", session, status_code=status_code,
-        features={spec.name: spec for spec in features},
+        request, "prediction.html", session, status_code=status_code, features=features,
         risk_bar=risk_bar(info.risk, info.risk_lower, info.risk_upper, info.threshold),
-        chart=contribution_chart(info.contributions, units), **common)
+        chart=contribution_chart(info.contributions,
+                                 {name: spec.unit for name, spec in features.items()}),
+        **common)
+
+
+def _features(task_name: str) -> dict[str, Feature]:
+    """The task's inputs by name; none for a task no longer installed, whose predictions stay
+    readable."""
+    try:
+        task = scoring.served_task(task_name)
+    except ServiceError:
+        return {}
+    return {feature.name: feature for feature in task_info(task).inputs}
 
 
 @router.get("/predictions/{prediction_id}/view")
@@ -215,13 +234,13 @@ def prediction_page(request: Request, prediction_id: uuid.UUID, session: Predict
 
 def _review_body(form: ReviewForm, outcome: Outcome) -> dict[str, object]:
     """The form as the API's review request. The clinician's value is typed in percent for a
-    risk, in the property's unit for a molecule; it is sent only with an override, the one
+    probability, in the value's unit otherwise; it is sent only with an override, the one
     decision that carries it."""
     body: dict[str, object] = {"action": form.action}
     if form.reason:
         body["reason"] = form.reason
     if form.action == "override" and form.clinician_value:
-        scale = 100 if outcome.modality == "tabular" else 1
+        scale = 100 if outcome.unit == "probability" else 1
         try:
             body["clinician_value"] = float(form.clinician_value) / scale
         except ValueError:

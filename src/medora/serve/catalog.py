@@ -1,0 +1,82 @@
+"""What the service says of each task it predicts (GET /tasks, the web page's form): what is
+predicted, in which unit, when a prediction is flagged, and the inputs it takes."""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+
+from medora.chem.similarity import APPLICABILITY_DOMAIN_SOURCE
+from medora.serve import scoring
+from medora.serve.schemas import Feature, TaskInfo
+from medora.tasks import EffectTask, MoleculeTask, SurvivalTask
+
+
+@functools.cache
+def _effect_inputs(task_name: str) -> list[Feature]:
+    """An effect task's covariates, as its dataset has them (every one is required); none
+    when the dataset's package is not installed."""
+    dataset = scoring.effect_dataset(task_name)
+    if dataset is None:
+        return []
+    inputs = []
+    for name, values in dataset.covariates.items():
+        description = f"baseline covariate of {dataset.name} (see the model card)"
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            inputs.append(Feature(name=str(name), description=description, kind="categorical",
+                                  unit="", expected=f"one of {list(values.cat.categories)}",
+                                  required=True))
+            continue
+        binary = set(values.dropna().unique()) <= {0, 1}
+        inputs.append(Feature(name=str(name), description=description,
+                              kind="binary" if binary else "continuous", unit="",
+                              expected="0 or 1" if binary else
+                              f"a number (training patients: {values.min():g} to "
+                              f"{values.max():g})", required=True))
+    return inputs
+
+
+def task_info(task: scoring.ServedTask) -> TaskInfo:
+    """What GET /tasks says of ``task``: what it predicts, in which unit, and its inputs."""
+    outcome = scoring.outcome(task.name)
+    common = {"name": task.name, "area": task.area, "description": task.description,
+              "modality": outcome.modality, "unit": outcome.unit,
+              "interval_coverage": outcome.interval_coverage}
+    if isinstance(task, MoleculeTask):
+        return TaskInfo(**common, threshold=None,
+                        threshold_source="flagged when outside the serving model's "
+                                         f"applicability domain. {APPLICABILITY_DOMAIN_SOURCE}",
+                        inputs=[Feature(name=scoring.SMILES_INPUT,
+                                        description=f"the compound, whose {task.target} is "
+                                                    "predicted", kind="text", unit="SMILES",
+                                        expected="a SMILES RDKit can parse and sanitise; a "
+                                                 "salt is reduced to its largest fragment",
+                                        required=True)])
+    if isinstance(task, SurvivalTask):
+        labels = {encoding.column: list(encoding.codes) for encoding in task.encodings}
+        return TaskInfo(**common, threshold=None,
+                        threshold_source="flagged in the high-risk group: the top third of the "
+                                         "training patients' probability of the event by the "
+                                         "training cohort's median event time, which each "
+                                         "prediction states",
+                        inputs=[Feature(name=spec.name, description=spec.description,
+                                        kind="categorical" if spec.name in labels else spec.kind,
+                                        unit=spec.unit,
+                                        expected=(f"{spec.expected}, or one of "
+                                                  f"{labels[spec.name]}" if spec.name in labels
+                                                  else spec.expected),
+                                        required=True)  # survival models impute nothing
+                                for spec in task.features])
+    if isinstance(task, EffectTask):
+        return TaskInfo(**common, threshold=None,
+                        threshold_source="flagged outside overlap: a propensity outside the "
+                                         "serving model's overlap region (Crump et al. 2009 "
+                                         "trimming and the arms' common support), where no arm "
+                                         "is recommended",
+                        inputs=_effect_inputs(task.name))
+    return TaskInfo(**common, threshold=task.threshold.value,
+                    threshold_source=task.threshold.source,
+                    inputs=[Feature(name=spec.name, description=spec.description,
+                                    kind=spec.kind, unit=spec.unit, expected=spec.expected,
+                                    required=spec.required) for spec in task.features])

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from medora.data.survival import SurvivalDataset
+from medora.predict_survival import SurvivalPredictor
 from medora.registry.store import ModelStore
 from medora.tasks import base, get_task
 from medora.train import survival_run
@@ -64,10 +65,14 @@ def test_quick_gse7390_run_writes_compares_and_registers(tmp_path) -> None:
     assert "DeepSurv ensemble (this model)" in card
     record = ModelStore().get(GSE7390)
     assert record.model_name == "deepsurv" and record.status == "draft"
-    model = ModelStore().load(record)
+    predictor = ModelStore().load(record)
+    assert isinstance(predictor, SurvivalPredictor)
     _, x, _, _ = get_task(GSE7390).load_survival()
+    # Ranked against all 198 training patients, by the middle of the run's three horizons.
+    assert predictor.reference.size == 198 and np.all(np.diff(predictor.reference) >= 0)
+    assert predictor.horizon == run.times.horizons[1]
     rows = [example.index for example in run.examples]
-    np.testing.assert_allclose(model.predict_survival(x.iloc[rows], run.curve_times),
+    np.testing.assert_allclose(predictor.model.predict_survival(x.iloc[rows], run.curve_times),
                                [example.survival for example in run.examples])
 
 

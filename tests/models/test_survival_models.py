@@ -80,6 +80,34 @@ def test_logistic_hazard_loss_by_hand() -> None:
     assert float(loss) == pytest.approx((p0 + p1 + 0.0) / 3)
 
 
+def test_zero_weight_removes_a_patient_from_each_members_loss() -> None:
+    """Case weights, one row per member: a member with weight 0 on a patient scores as if
+    the patient were absent (from its own term and from every risk set), so the members of a
+    cross-fitted ensemble each see their own patients in one batch."""
+    h = _t(0.5, -0.2, 1.0, 0.0, 0.3)
+    time, event = _t(2.0, 1.0, 1.0, 3.0, 2.5), _t(1, 1, 0, 1, 1)
+    weight = torch.tensor([[1, 1, 1, 1, 0], [0, 1, 1, 1, 1]], dtype=torch.float64)
+    weighted = cox_partial_likelihood_loss(h.expand(2, 5), time, event, weight)
+    kept = [weight[m].bool() for m in range(2)]
+    each = [cox_partial_likelihood_loss(h[k], time[k], event[k]) for k in kept]
+    assert float(weighted) == pytest.approx(float(sum(each) / 2))
+
+    logits = torch.linspace(-1.0, 1.0, 15, dtype=torch.float64).view(5, 3)
+    interval = _t(1, 2, 0, 2, 1)
+    weighted = logistic_hazard_loss(logits.expand(2, 5, 3), interval, event, weight)
+    each = [logistic_hazard_loss(logits[k], interval[k], event[k]) for k in kept]
+    assert float(weighted) == pytest.approx(float(sum(each) / 2))
+
+
+def test_cox_loss_member_whose_risk_sets_are_all_weightless_has_a_finite_gradient() -> None:
+    h = _t(0.1, 0.2, 0.3).expand(2, 3).clone().requires_grad_(True)
+    # Member 1 keeps only the first patient: the later risk sets hold nobody it weighs.
+    weight = _t(1, 1, 1, 1, 0, 0).view(2, 3)
+    loss = cox_partial_likelihood_loss(h, _t(1.0, 2.0, 3.0), _t(1, 1, 1), weight)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(h.grad).all()
+
+
 def test_breslow_baseline_by_hand() -> None:
     times, hazard = breslow_cumulative_hazard(np.zeros(4), np.array([1.0, 2.0, 2.0, 3.0]),
                                               np.array([True, True, False, False]))
@@ -101,7 +129,7 @@ def simulated(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
 
 def quick_trainer() -> TrainerConfig:
     return TrainerConfig(max_epochs=300, patience=30, batch_size=4096, learning_rate=1e-2,
-                         weight_decay=1e-3, progress=False)
+                         progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +146,21 @@ def test_deepsurv_recovers_the_true_risk_ordering(data) -> None:
     # The linear Cox model cannot represent the squared term.
     cox = CoxPHModel().fit(x, time, event)
     assert harrell_c_index(t_test, e_test, cox.predict_risk(x_test)) < best - 0.05
+
+
+def test_deep_members_are_cross_fitted_and_choose_their_weight_decay(data) -> None:
+    (x, time, event, _), (x_test, t_test, e_test, _) = data
+    model = DeepSurv(n_members=3, trainer=quick_trainer(), seed=0, weight_decays=(0.01, 300.0))
+    model.fit(x.iloc[:400], time[:400], event[:400], x_val=x.iloc[400:],
+              time_val=time[400:], event_val=event[400:])
+    assert [row["weight_decay"] for row in model.search_] == [0.01, 300.0]
+    losses = [row["validation_loss"] for row in model.search_]
+    # A decay of 300 holds every weight near zero: no better than a constant risk.
+    assert model.weight_decay_ == 0.01 and losses[0] < losses[1]
+    assert model.network_.n_members == 3
+    assert harrell_c_index(t_test, e_test, model.predict_risk(x_test)) > 0.7
+    with pytest.raises(ValueError, match="at least 2"):
+        DeepSurv(n_members=1)
 
 
 @pytest.mark.parametrize("make", [

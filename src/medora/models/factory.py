@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medora.models.base import Model
 from medora.models.baselines import GradientBoostingModel, LogisticRegressionModel
@@ -14,6 +15,10 @@ from medora.models.regression import MoleculeRegressor
 from medora.models.survival import SurvivalModel
 from medora.models.tabular import MLPClassifier
 from medora.train.trainer import TrainerConfig
+
+if TYPE_CHECKING:
+    from medora.models.event_baselines import BagOfCodesClassifier
+    from medora.models.sequence import EventSequenceClassifier
 
 MODEL_CLASSES: dict[str, type[Model]] = {
     cls.name: cls for cls in (MLPClassifier, LogisticRegressionModel, GradientBoostingModel)
@@ -97,18 +102,51 @@ def survival_model_classes() -> dict[str, type[SurvivalModel]]:
 
 def build_survival_model(name: str, seed: int = 0, quick: bool = False, progress: bool = True,
                          checkpoint_dir: Path | None = None) -> SurvivalModel:
-    """A fresh survival model by registry name (see :func:`build_model`). The deep models run
-    3 members (2 when quick): the run fits them once per fold, 50 folds and more."""
+    """A fresh survival model by registry name (see :func:`build_model`). The deep models
+    train 5 cross-fitted members (2 when quick) with their own learning rate and weight-decay
+    grid (:mod:`medora.models.survival`)."""
+    from medora.models.survival import DeepSurv, LogisticHazard
+
     classes = survival_model_classes()
     if name not in classes:
         raise KeyError(f"unknown survival model {name!r}; available: "
                        f"{', '.join(sorted(classes))}")
     cls = classes[name]
-    if cls.kind == "deep":
-        trainer = TrainerConfig(max_epochs=20 if quick else 300, patience=5 if quick else 20,
-                                batch_size=4096, learning_rate=3e-3, weight_decay=1e-2,
-                                progress=progress, checkpoint_dir=checkpoint_dir)
-        return cls(n_members=2 if quick else 3, trainer=trainer, seed=seed)
+    if issubclass(cls, DeepSurv | LogisticHazard):
+        changes: dict[str, object] = {"max_epochs": 20, "patience": 5} if quick else {}
+        trainer = cls.default_trainer(progress=progress, checkpoint_dir=checkpoint_dir,
+                                      **changes)
+        return cls(n_members=2 if quick else 5, trainer=trainer, seed=seed)
     if name in ("random_survival_forest", "gradient_boosted_cox"):
         return cls(seed=seed, n_estimators=50 if quick else 200)
     return cls(seed=seed)
+
+
+EVENT_MODEL_NAMES = ("event_transformer", "event_gru", "bag_logistic_regression",
+                     "bag_gradient_boosting")
+
+
+def build_event_model(name: str, seed: int = 0, quick: bool = False, progress: bool = True,
+                      checkpoint_dir: Path | None = None
+                      ) -> EventSequenceClassifier | BagOfCodesClassifier:
+    """A fresh event-sequence model by registry name (see :func:`build_model`): a sequence
+    model, or a tabular baseline (``bag_<name>``) on bag-of-codes counts and demographics."""
+    from medora.models.event_baselines import BagOfCodesClassifier
+    from medora.models.sequence import EventGRU, EventTransformer, SequenceModelConfig
+
+    if name not in EVENT_MODEL_NAMES:
+        raise KeyError(f"unknown event-sequence model {name!r}; available: "
+                       f"{', '.join(EVENT_MODEL_NAMES)}")
+    # Codes must appear in this many training patients to get their own id or count column.
+    min_count = 2 if quick else 5
+    if name.startswith("bag_"):
+        return BagOfCodesClassifier(build_model(name.removeprefix("bag_"), seed=seed,
+                                                quick=quick), min_count=min_count)
+    config = (SequenceModelConfig(width=16, layers=1, heads=2, max_events=64,
+                                  min_count=min_count) if quick
+              else SequenceModelConfig(min_count=min_count))
+    trainer = TrainerConfig(max_epochs=3 if quick else 40, patience=2 if quick else 6,
+                            batch_size=64, learning_rate=3e-3 if quick else 1e-3,
+                            weight_decay=1e-2, progress=progress, checkpoint_dir=checkpoint_dir)
+    cls = EventTransformer if name == EventTransformer.name else EventGRU
+    return cls(config, trainer, seed=seed)

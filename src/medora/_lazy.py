@@ -15,7 +15,15 @@ from typing import Any
 def lazy_exports(package: str, exports: Mapping[str, str]
                  ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for ``package``: each name of ``exports`` comes from the
-    submodule it maps to (relative to ``package``), imported when the name is first read."""
+    submodule it maps to (relative to ``package``), imported when the name is first read.
+
+    An exported name may not also be a submodule's: importing that submodule from anywhere
+    binds its name in the package to the module, and the export would never be looked up.
+    """
+    shadowed = sorted(set(exports) & set(exports.values()))
+    if shadowed:
+        raise ValueError(f"{package}: {shadowed} name both an export and a submodule; rename "
+                         "the submodule")
 
     def __getattr__(name: str) -> Any:
         if name not in exports:

@@ -62,6 +62,10 @@ def tasks_command() -> None:
         if task.modality == "survival":
             table.add_row(*_survival_task_row(task))
             continue
+        if task.modality == "event_sequence":  # no bundled data: the user's event table
+            table.add_row(task.name, task.area, "your event table (train --data PATH)", "",
+                          "", task.target, task.primary_metric)
+            continue
         if isinstance(task, MoleculeTask):
             dataset, _, y = task.load_molecules()
             summary = f"mean {y.mean():.2f}, sd {y.std():.2f} {task.units}"
@@ -128,30 +132,47 @@ def train_command(
     split: Annotated[str | None, typer.Option(
         help="Molecule tasks: given (the dataset's own test set, where it has one), random or "
              "scaffold (Bemis-Murcko). Default: the task's own.")] = None,
+    data: Annotated[Path | None, typer.Option(
+        help="ehr.* tasks (required): the event table written by `medora data ingest`.")
+    ] = None,
 ) -> None:
     """Train the deep model and its baselines; evaluate, calibrate, explain, audit, register."""
     from medora.models import EFFECT_MODEL_CLASSES, MODEL_CLASSES, MOLECULE_MODEL_CLASSES
+    from medora.models.factory import EVENT_MODEL_NAMES
     from medora.tasks.effects import EffectTask
+    from medora.tasks.ehr import EventSequenceTask
     from medora.tasks.molecules import MoleculeTask
     from medora.train.dispatch import train_any_task
     from medora.train.run import RunConfig
 
     definition = _task(task)
+    is_event = isinstance(definition, EventSequenceTask)
+    if is_event and data is None:
+        raise _fail(f"{task} trains on your records: pass --data PATH, the event table that "
+                    "`medora data ingest SOURCE --out PATH` writes from FHIR or OMOP")
+    if data is not None and not is_event:
+        raise _fail(f"{task} trains on its bundled dataset and takes no --data; only the ehr.* "
+                    "tasks read an event table")
     if definition.modality == "survival":
         from medora.survival_cli import train_survival
 
         return train_survival(definition, model, seed, quick, out, register, split)
     is_molecule = isinstance(definition, MoleculeTask)
     known = (MOLECULE_MODEL_CLASSES if is_molecule else EFFECT_MODEL_CLASSES
-             if isinstance(definition, EffectTask) else MODEL_CLASSES)
+             if isinstance(definition, EffectTask) else EVENT_MODEL_NAMES if is_event
+             else MODEL_CLASSES)
     if model is not None and model not in known:
         raise _fail(f"unknown model {model!r} for {task}; choose one of "
                     f"{', '.join(sorted(known))}")
     if split is not None and (not is_molecule or split not in definition.split_kinds):
         offered = definition.split_kinds if is_molecule else ("its stratified random split",)
         raise _fail(f"{task} offers the split(s) {', '.join(offered)}, not {split!r}")
-    run = train_any_task(definition, RunConfig(model=model, seed=seed, quick=quick,
-                                               out_dir=out, register=register, split=split))
+    try:
+        run = train_any_task(definition, RunConfig(model=model, seed=seed, quick=quick,
+                                                   out_dir=out, register=register, split=split,
+                                                   data=data))
+    except InputValidationError as error:
+        raise _fail(str(error)) from None
     table = Table(title=f"{task}: test split, 95% bootstrap CI")
     table.add_column("model")
     for metric in definition.metrics:

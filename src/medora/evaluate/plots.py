@@ -24,7 +24,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 from medora.evaluate._validation import check_positive_int
 from medora.evaluate.bootstrap import Estimate
 from medora.evaluate.calibration import reliability_curve
-from medora.evaluate.decision_curve import TREAT_ALL, TREAT_NONE
+from medora.evaluate.decision_analysis import TREAT_ALL, TREAT_NONE
 from medora.evaluate.fairness import SUBGROUP_METRICS, SubgroupReport
 from medora.evaluate.metrics import auprc, auroc, expected_calibration_error
 

@@ -48,12 +48,14 @@ def report_figures(run: Run) -> dict[str, object]:
     }
 
 
-def render_report(run: Run) -> str:
+def render_report(run: Run, template: str = "report.html") -> str:
+    """The report of a binary risk run (``template``: report.html or a template extending
+    it, such as report_ehr.html)."""
     from medora.registry.card import template_environment
 
     return (
         template_environment(autoescape=True)
-        .get_template("report.html")
+        .get_template(template)
         .render(run=run, task=run.task, primary=run.primary, figures=report_figures(run))
     )
 
@@ -81,8 +83,8 @@ def _write(text: str, path: Path) -> Path:
     return path
 
 
-def write_report(run: Run, path: Path) -> Path:
-    return _write(render_report(run), path)
+def write_report(run: Run, path: Path, template: str = "report.html") -> Path:
+    return _write(render_report(run, template), path)
 
 
 def write_molecule_report(run: MoleculeRun, path: Path) -> Path:

@@ -3,6 +3,7 @@
 from medora._lazy import lazy_exports
 
 _EXPORTS = {
+    "BagOfCodesClassifier": "event_baselines",
     "MODEL_CLASSES": "factory",
     "MOLECULE_MODEL_CLASSES": "factory",
     "CausalForest": "effect_baselines",
@@ -11,8 +12,11 @@ _EXPORTS = {
     "DRLearner": "effect_baselines",
     "DragonNet": "effects",
     "EFFECT_MODEL_CLASSES": "factory",
+    "EVENT_MODEL_NAMES": "factory",
     "EffectModel": "effects",
     "EffectPrediction": "effects",
+    "EventGRU": "sequence",
+    "EventTransformer": "sequence",
     "FingerprintGradientBoosting": "fingerprint",
     "FingerprintRandomForest": "fingerprint",
     "GradientBoostingModel": "baselines",
@@ -25,6 +29,7 @@ _EXPORTS = {
     "TabularMLP": "tabular",
     "XLearner": "effect_baselines",
     "build_effect_model": "factory",
+    "build_event_model": "factory",
     "build_model": "factory",
     "build_molecule_model": "factory",
     "build_survival_model": "factory",

@@ -44,9 +44,10 @@ def template_environment(autoescape: bool) -> Environment:
     return environment
 
 
-def render_card(run: Run, version: ModelVersion | None) -> str:
-    """The model card of ``run``'s candidate model as Markdown."""
-    return template_environment(autoescape=False).get_template("card.md").render(
+def render_card(run: Run, version: ModelVersion | None, template: str = "card.md") -> str:
+    """The model card of ``run``'s candidate model as Markdown (``template``: card.md or a
+    template extending it, such as card_ehr.md)."""
+    return template_environment(autoescape=False).get_template(template).render(
         run=run, task=run.task, version=version, primary=run.primary)
 
 

@@ -17,13 +17,14 @@ from medora.data.tabular import FeatureSpec
 class SensitiveAttribute:
     """A patient attribute the fairness audit groups by, derived from one input column.
 
-    Either ``labels`` maps coded values to group names (sex: 0 -> female), or ``bins`` with
+    Either ``labels`` maps coded values to group names (sex: 0 -> female, or a text value
+    to itself to fix the groups and their order), or ``bins`` with
     ``bin_labels`` cut a continuous column into bands (age: 40-49, 50-59, ...).
     """
 
     name: str
     column: str
-    labels: dict[float, str] = field(default_factory=dict)
+    labels: dict[float | str, str] = field(default_factory=dict)
     bins: tuple[float, ...] = ()
     bin_labels: tuple[str, ...] = ()
 

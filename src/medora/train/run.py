@@ -28,14 +28,14 @@ from medora.evaluate.bootstrap import (
     paired_difference,
 )
 from medora.evaluate.calibration import PlattCalibrator, calibration_slope_intercept
-from medora.evaluate.decision_curve import decision_curve
+from medora.evaluate.decision_analysis import decision_curve
 from medora.evaluate.fairness import SubgroupReport, subgroup_table
 from medora.evaluate.metrics import BINARY_METRICS, expected_calibration_error
 from medora.explain.attributions import Contribution, global_importance, top_contributions
 from medora.models import build_model
 from medora.models.calibrated import CalibratedModel
 from medora.registry.store import CARD_NAME, METRICS_NAME, ModelStore, ModelVersion
-from medora.tasks.base import RegisteredTask, Split, Task
+from medora.tasks.base import DecisionThreshold, RegisteredTask, Split, Task
 
 
 @dataclass
@@ -51,6 +51,8 @@ class RunConfig:
     progress: bool = True
     #: For tasks offering several splits (molecules: given, random, scaffold); None = default.
     split: str | None = None
+    #: For tasks on data the user brings (ehr.*: the event table); None for bundled data.
+    data: Path | None = None
 
     @property
     def resamples(self) -> int:
@@ -58,6 +60,7 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "out_dir": str(self.out_dir) if self.out_dir else None,
+                "data": str(self.data) if self.data else None,
                 "n_resamples": self.resamples, "medora_version": metadata.version("medora")}
 
 
@@ -232,9 +235,31 @@ def _fit_and_evaluate(task: Task, name: str, x: pd.DataFrame, y: np.ndarray, spl
         model.predict_proba(x.iloc[split.validation])[:, 1], y[split.validation],
         seed=config.seed)
     training_seconds = time.perf_counter() - started
-    predictor = CalibratedModel(model, calibrator)
+    x_test = x.iloc[split.test]
+    return held_out_evidence(
+        task, name, model, calibrator, training_seconds, x_test, y[split.test],
+        {attribute: series.iloc[split.test] for attribute, series in groups.items()},
+        indices, global_importance(model.explain(x_test)))
 
-    x_test, y_test = x.iloc[split.test], y[split.test]
+
+class BinaryRiskTask(Protocol):
+    """What evaluating a binary risk model needs of its task, whatever its inputs."""
+
+    @property
+    def threshold(self) -> DecisionThreshold: ...
+    @property
+    def metrics(self) -> tuple[str, ...]: ...
+
+
+def held_out_evidence(task: BinaryRiskTask, name: str, model: Any,
+                      calibrator: PlattCalibrator, training_seconds: float, x_test: Any,
+                      y_test: np.ndarray, groups_test: dict[str, pd.Series],
+                      indices: np.ndarray, importance: pd.Series) -> ModelResult:
+    """A fitted binary model's test-split evidence: metrics with bootstrap CIs at the task's
+    threshold, calibration before and after ``calibrator``, and the fairness table of every
+    sensitive attribute (``groups_test``: each test patient's group). ``model`` is any
+    fitted model with ``predict_proba`` and medora's descriptive attributes, and ``x_test``
+    whatever inputs it takes."""
     uncalibrated = model.predict_proba(x_test)[:, 1]
     calibrated = calibrator.transform(uncalibrated)
     threshold = task.threshold.value
@@ -246,15 +271,16 @@ def _fit_and_evaluate(task: Task, name: str, x: pd.DataFrame, y: np.ndarray, spl
         "ece_after": round(expected_calibration_error(y_test, calibrated), 4),
         "slope": round(slope, 4), "intercept": round(intercept, 4),
     }
-    subgroups = {attribute: subgroup_table(y_test, calibrated, series.iloc[split.test],
-                                           threshold, indices, attribute=attribute)
-                 for attribute, series in groups.items()}
+    subgroups = {attribute: subgroup_table(y_test, calibrated, series, threshold, indices,
+                                           attribute=attribute)
+                 for attribute, series in groups_test.items()}
     return ModelResult(
         name=name, display_name=model.display_name, kind=model.kind,
-        explanation_method=model.explanation_method, predictor=predictor, metrics=metrics,
+        explanation_method=model.explanation_method,
+        predictor=CalibratedModel(model, calibrator), metrics=metrics,
         calibration=calibration, training_seconds=training_seconds,
         test_probability=calibrated, test_probability_uncalibrated=uncalibrated,
-        importance=global_importance(model.explain(x_test)), subgroups=subgroups,
+        importance=importance, subgroups=subgroups,
     )
 
 

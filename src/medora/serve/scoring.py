@@ -95,8 +95,8 @@ def served_task(name: str) -> ServedTask:
     except KeyError as error:
         raise NotFoundError(str(error.args[0])) from None
     if not isinstance(task, Task | MoleculeTask | SurvivalTask | EffectTask):
-        raise NotFoundError(f"{name} is a {task.modality} task, which the service does not "
-                            "predict; GET /tasks lists the tasks it does")
+        raise NotFoundError(f"{name} ({task.modality} task) is not predicted by the service; "
+                            "GET /tasks lists the tasks it predicts")
     return task
 
 

@@ -164,14 +164,7 @@ def _replace(pattern: re.Pattern[bytes], replacements: dict[bytes, bytes], text:
 def build_corpus(sources: list[Path], resources: int, scratch: Path) -> Corpus:
     """Copies of the ``sources`` bundles with fresh ids, as bundle files and as NDJSON, until
     they hold exactly ``resources`` resources (see the module docstring)."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from medora.progress import counting_progress
 
     bundles, ndjson = scratch / "bundles", scratch / "ndjson"
     bundles.mkdir()
@@ -179,10 +172,7 @@ def build_corpus(sources: list[Path], resources: int, scratch: Path) -> Corpus:
     by_type: Counter[str] = Counter()
     files = 0
     started = time.perf_counter()
-    with ExitStack() as stack, Progress(TextColumn("{task.description}"), BarColumn(),
-                                        MofNCompleteColumn(), TextColumn("resources"),
-                                        TimeElapsedColumn(), TimeRemainingColumn(),
-                                        transient=True) as progress:
+    with ExitStack() as stack, counting_progress("resources") as progress:
         task = progress.add_task("writing the corpus", total=resources)
         lines: dict[str, IO[bytes]] = {}
         for copy, source in ((copy, source) for copy in itertools.count() for source in sources):

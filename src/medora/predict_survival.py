@@ -110,14 +110,18 @@ class SurvivalPredictor:
     def assess(self, x: pd.DataFrame) -> SurvivalAssessment:
         """Every patient's scores, ranked against the training patients."""
         x = x[self.model.feature_names_]  # the order the model was fitted on
-        probability = self._event_probability(x)
+        # One pass of the model for every time asked (each S(t) is computed on its own).
+        times = np.union1d(self.horizons, self.curve_times)
+        survival = self.model.predict_survival(x, times)
+        at_horizons = survival[:, np.searchsorted(times, self.horizons)]
+        probability = 1.0 - at_horizons[:, self.horizons.size // 2]  # at self.horizon
         below = np.searchsorted(self.reference, probability, side="right")
         return SurvivalAssessment(
             risk_score=self.model.predict_risk(x), event_probability=probability,
             percentile=100.0 * below / self.reference.size,
             group=risk_group(probability, tertile_cuts(self.reference)),
-            at_horizons=self.model.predict_survival(x, self.horizons),
-            curve=self.model.predict_survival(x, self.curve_times))
+            at_horizons=at_horizons,
+            curve=survival[:, np.searchsorted(times, self.curve_times)])
 
     def describe_threshold(self) -> str:
         """Where the high-risk flag comes from, for a stored prediction."""

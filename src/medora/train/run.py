@@ -249,6 +249,37 @@ class BinaryRiskTask(Protocol):
     def threshold(self) -> DecisionThreshold: ...
     @property
     def metrics(self) -> tuple[str, ...]: ...
+    @property
+    def primary_metric(self) -> str: ...
+
+
+def compared_on_test(task: BinaryRiskTask, names: list[str], results: dict[str, ModelResult],
+                     y: np.ndarray, split: Split, indices: np.ndarray) -> dict[str, Any]:
+    """The fields of a :class:`Run` that compare its models on the test split: the parts'
+    sizes and prevalence, the candidate's (``names[0]``) paired differences against every
+    other model on the bootstrap ``indices``, the verdict and the decision curve."""
+    primary_name, y_test = names[0], y[split.test]
+    primary = results[primary_name]
+    comparisons = {
+        f"{primary_name}_vs_{other}": paired_difference(
+            task.primary_metric, y_test, primary.test_probability,
+            results[other].test_probability, task.threshold.value, indices)
+        for other in names[1:]
+    }
+    return {
+        "split_sizes": split.sizes(),
+        "prevalence": {part: round(float(y[rows].mean()), 4)
+                       for part, rows in (("train", split.train),
+                                          ("validation", split.validation),
+                                          ("test", split.test))},
+        "primary_model": primary_name, "results": results, "comparisons": comparisons,
+        "verdict": comparison_verdict(
+            primary_name, results, comparisons, task.primary_metric,
+            higher_is_better=bool(BINARY_METRICS[task.primary_metric].higher_is_better)),
+        "y_test": y_test,
+        "decision_curve": decision_curve(y_test, {n: r.test_probability
+                                                  for n, r in results.items()}),
+    }
 
 
 def held_out_evidence(task: BinaryRiskTask, name: str, model: Any,
@@ -399,30 +430,13 @@ def train_task(task: Task, config: RunConfig | None = None,
         console.print(f"training and evaluating [bold]{name}[/bold]")
         results[name] = _fit_and_evaluate(task, name, x, y, split, groups, indices, config,
                                           out_dir / "checkpoints")
-    primary = results[primary_name]
-    comparisons = {
-        f"{primary_name}_vs_{other}": paired_difference(
-            task.primary_metric, y_test, primary.test_probability,
-            results[other].test_probability, task.threshold.value, indices)
-        for other in names[1:]
-    }
     run = Run(
         run_id=run_id, task=task, config=config, created_at=created_at.isoformat(
             timespec="seconds"), provenance=dataset.provenance,
         data_fingerprint=data_fingerprint(x, np.asarray(y, dtype=np.int64)),
-        split_sizes=split.sizes(),
-        prevalence={part: round(float(y[idx].mean()), 4)
-                    for part, idx in (("train", split.train), ("validation", split.validation),
-                                      ("test", split.test))},
-        primary_model=primary_name, results=results, comparisons=comparisons,
-        verdict=comparison_verdict(
-            primary_name, results, comparisons, task.primary_metric,
-            higher_is_better=bool(BINARY_METRICS[task.primary_metric].higher_is_better)),
-        y_test=y_test,
-        decision_curve=decision_curve(y_test, {n: r.test_probability
-                                               for n, r in results.items()}),
-        examples=_examples(task, primary, x.iloc[split.test], y_test), out_dir=out_dir,
-        environment=environment(),
+        **compared_on_test(task, names, results, y, split, indices),
+        examples=_examples(task, results[primary_name], x.iloc[split.test], y_test),
+        out_dir=out_dir, environment=environment(),
     )
 
     finish_run(run, store, render_card, write_report, console)

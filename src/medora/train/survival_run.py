@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from medora.data.bundled import DatasetProvenance
 from medora.evaluate.plots import figure_to_base64_png
@@ -40,6 +39,7 @@ from medora.models.factory import build_survival_model, survival_model_classes
 from medora.models.survival import SurvivalModel
 from medora.models.survival_gpl import GPL_INSTALL_HINT, sksurv_available
 from medora.predict_survival import RISK_GROUPS, SurvivalPredictor, risk_group, tertile_cuts
+from medora.progress import counting_progress
 from medora.registry.store import ModelStore, ModelVersion
 from medora.tasks.survival import EvaluationTimes, SurvivalFold, SurvivalTask
 from medora.train.run import (
@@ -346,12 +346,6 @@ def plot_calibration(table: pd.DataFrame, horizon: float, unit: str) -> Figure:
     return figure
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("folds"), TimeElapsedColumn(), disable=not enabled,
-                    transient=True)
-
-
 def train_survival_task(task: SurvivalTask, config: RunConfig | None = None,
                         store: ModelStore | None = None) -> SurvivalRun:
     """Cross-validate, compare and register the survival models of ``task``.
@@ -392,7 +386,7 @@ def train_survival_task(task: SurvivalTask, config: RunConfig | None = None,
     integrative_models = [m for m in INTEGRATIVE_MODELS if m in names]
     results: dict[str, CrossValidated] = {}
     integrative: dict[str, dict[str, CrossValidated]] = {}
-    with _progress(config.progress) as progress:
+    with counting_progress("folds", enabled=config.progress) as progress:
         for name in names:
             bar = progress.add_task(name, total=len(folds))
             results[name] = cross_validate(name, x, time, event, folds, times, config,

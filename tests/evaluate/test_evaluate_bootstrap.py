@@ -14,6 +14,7 @@ from medora.evaluate import (
     Estimate,
     auroc,
     bootstrap_indices,
+    cluster_bootstrap_weights,
     evaluate_binary,
     paired_difference,
 )
@@ -49,10 +50,68 @@ def test_resample_weights_count_multiplicities() -> None:
     np.testing.assert_array_equal(weights, [[2, 0, 1], [0, 1, 2]])
 
 
-@pytest.mark.parametrize("indices", [np.array([0, 1]), np.array([[0, 3]]), np.array([[0.0, 1.0]])])
+@pytest.mark.parametrize("indices", [np.array([0, 1]), np.array([[0, 3]])])
 def test_invalid_indices_raise(indices) -> None:
     with pytest.raises(ValueError, match="indices"):
         resample_weights(indices, n=3)
+
+
+@pytest.mark.parametrize("weights", [np.array([[1.0, 2.0]]), np.array([[1.0, -1.0, 0.0]])])
+def test_invalid_multiplicities_raise(weights) -> None:
+    with pytest.raises(ValueError, match="multiplicity matrix must have 3 non-negative"):
+        resample_weights(weights, n=3)
+
+
+# Five patients: 0 and 3 with three samples each, the others one; 0 and 2 have a positive.
+PATIENTS = np.array([0, 0, 0, 1, 2, 3, 3, 3, 4])
+OUTCOMES = np.array([0, 1, 0, 0, 1, 0, 0, 0, 0])
+
+
+def test_cluster_bootstrap_moves_a_patients_samples_together() -> None:
+    weights = cluster_bootstrap_weights(OUTCOMES, PATIENTS, n_resamples=300, seed=4)
+    assert weights.shape == (300, PATIENTS.size)
+    for patient in np.unique(PATIENTS):
+        own = weights[:, PATIENTS == patient]
+        np.testing.assert_array_equal(own, np.repeat(own[:, :1], own.shape[1], axis=1))
+    # Stratified: two patients with a positive, three without, drawn at those numbers.
+    first_sample = [int(np.flatnonzero(PATIENTS == p)[0]) for p in range(5)]
+    np.testing.assert_array_equal(weights[:, first_sample][:, [0, 2]].sum(axis=1), 2)
+    np.testing.assert_array_equal(weights[:, first_sample][:, [1, 3, 4]].sum(axis=1), 3)
+    # Every resample holds a positive sample, and the number of samples varies.
+    assert (weights @ OUTCOMES > 0).all()
+    assert len(np.unique(weights.sum(axis=1))) > 1
+    np.testing.assert_array_equal(
+        weights, cluster_bootstrap_weights(OUTCOMES, PATIENTS, n_resamples=300, seed=4))
+
+
+def test_cluster_bootstrap_is_the_sample_bootstrap_with_one_sample_per_patient(
+        binary_data) -> None:
+    y, p = binary_data
+    weights = cluster_bootstrap_weights(y, np.arange(y.size), n_resamples=400, seed=1)
+    np.testing.assert_array_equal(weights.sum(axis=1), y.size)
+    intervals = evaluate_binary(y, p, THRESHOLD, weights, metrics=["auroc"])["auroc"]
+    assert intervals.value == pytest.approx(auroc(y, p))
+    assert intervals.ci_low < intervals.value < intervals.ci_high
+
+
+def test_cluster_bootstrap_widens_intervals_of_correlated_samples() -> None:
+    # Each patient's score and outcome repeated ten times: resampling the copies one by one
+    # treats them as ten times the evidence.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 60)
+    p = np.clip(0.5 + 0.25 * (y - 0.5) + rng.normal(0, 0.2, 60), 0, 1)
+    patients, y10, p10 = np.repeat(np.arange(60), 10), np.repeat(y, 10), np.repeat(p, 10)
+    by_sample = evaluate_binary(y10, p10, THRESHOLD, bootstrap_indices(y10, 400, seed=2),
+                                metrics=["auroc"])["auroc"]
+    by_patient = evaluate_binary(y10, p10, THRESHOLD,
+                                 cluster_bootstrap_weights(y10, patients, 400, seed=2),
+                                 metrics=["auroc"])["auroc"]
+    assert by_patient.ci_high - by_patient.ci_low > 2 * (by_sample.ci_high - by_sample.ci_low)
+
+
+def test_cluster_bootstrap_needs_one_cluster_per_sample() -> None:
+    with pytest.raises(ValueError, match="one cluster per sample"):
+        cluster_bootstrap_weights(OUTCOMES, PATIENTS[:-1], n_resamples=10, seed=0)
 
 
 def test_invalid_resample_count_raises(binary_data) -> None:

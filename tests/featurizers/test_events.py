@@ -53,8 +53,33 @@ def test_vocabulary_counts_patients_not_events_and_orders_by_frequency(
     assert vocabulary.codes == ["ENCOUNTER/IMP", "ENCOUNTER_END/IMP", "GENDER/male",
                                 "RACE/2054-5", "SNOMED/a", "SNOMED/b"]
     assert len(vocabulary) == 8  # with padding and unknown
-    ids = vocabulary.encode(pd.Series(["SNOMED/a", "SNOMED/c", "never seen"]))
+    ids = vocabulary.encode(pd.DataFrame({"code": ["SNOMED/a", "SNOMED/c", "never seen"]}))
     assert ids[0] >= 2 and ids[1] == UNKNOWN and ids[2] == UNKNOWN
+
+
+def test_measurements_are_tokens_of_their_training_value_quantile() -> None:
+    # Four patients' A1c at 5, 6, 7 and 9 %, and a 30 % after the last index time.
+    samples = samples_of(*(event for subject in (1, 2, 3, 4)
+                           for event in stay(subject, "2020-01-01", "2020-01-11", "LOINC/a1c")),
+                         *stay(5, "2020-01-01", "2020-01-11"))
+    events = samples.events.copy()
+    values = {1: 5.0, 2: 6.0, 3: 7.0, 4: 9.0}
+    a1c = events["code"] == "LOINC/a1c"
+    events.loc[a1c, "numeric_value"] = events.loc[a1c, "subject_id"].map(values)
+    events.loc[events["code"] == "LOINC/end", ["code", "numeric_value"]] = ["LOINC/a1c", 30.0]
+    samples = EventSamples(events, samples.samples)
+    vocabulary = CodeVocabulary.fit(samples, min_count=1, value_bins=2)
+    # The training values' median, 6.5, splits them; the value after the index is unseen.
+    np.testing.assert_array_equal(vocabulary.value_edges["LOINC/a1c"], [6.5])
+    assert {"LOINC/a1c#q1", "LOINC/a1c#q2"} <= set(vocabulary.codes)
+    assert "LOINC/a1c" not in vocabulary.codes
+    query = pd.DataFrame({"code": ["LOINC/a1c", "LOINC/a1c", "LOINC/a1c", "SNOMED/x"],
+                          "numeric_value": [4.0, 6.5, 12.0, 1.0]})
+    names = vocabulary.decode(vocabulary.encode(query))
+    # A value at an edge goes to the upper bin; a coded event without bins keeps its code.
+    assert names == ["LOINC/a1c#q1", "LOINC/a1c#q2", "LOINC/a1c#q2", "<unknown>"]
+    # Fewer than min_count patients measured: the code is not binned.
+    assert "LOINC/a1c" not in CodeVocabulary.fit(samples, min_count=5).value_edges
 
 
 def test_vocabulary_is_fitted_on_the_training_patients_only(samples: EventSamples) -> None:

@@ -30,6 +30,7 @@ _EXPORTS = {
     "bootstrap_indices": "bootstrap",
     "brier": "metrics",
     "calibration_slope_intercept": "calibration",
+    "cluster_bootstrap_weights": "bootstrap",
     "cumulative_dynamic_auc": "survival",
     "decision_curve": "decision_analysis",
     "difference_in_means": "effects",

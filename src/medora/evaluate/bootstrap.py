@@ -1,10 +1,14 @@
 """Bootstrap confidence intervals for binary metrics, paired across metrics and models.
 
-One index matrix from :func:`bootstrap_indices` is drawn per test set and reused for every
-metric and every model, so differences between models are computed on the same resampled
-patients (a paired bootstrap), which is what makes their intervals meaningful.
-Internally the index matrix is turned into per-patient multiplicities (see
-:func:`resample_weights`) so that each metric evaluates all resamples in one vectorised call.
+One resample matrix is drawn per test set and reused for every metric and every model, so
+differences between models are computed on the same resampled patients (a paired bootstrap),
+which is what makes their intervals meaningful. It is either an index matrix from
+:func:`bootstrap_indices` (one row per sample) or, when a patient contributes several
+samples, a multiplicity matrix from :func:`cluster_bootstrap_weights`, which resamples
+patients with all their samples: samples of one patient are correlated, and resampling them
+one by one would give intervals that are too narrow. Internally an index matrix is turned
+into per-sample multiplicities (see :func:`resample_weights`) so that each metric evaluates
+all resamples in one vectorised call.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from medora.evaluate.metrics import BINARY_METRICS, MetricSpec
 __all__ = [
     "Estimate",
     "bootstrap_indices",
+    "cluster_bootstrap_weights",
     "evaluate_binary",
     "paired_difference",
     "percentile_interval",
@@ -107,13 +112,53 @@ def bootstrap_indices(
     return indices
 
 
-def resample_weights(indices: ArrayLike, n: int) -> np.ndarray:
-    """Convert an index matrix to multiplicities: ``w[r, i]`` = times patient i is in row r.
+def cluster_bootstrap_weights(
+    y: ArrayLike, clusters: ArrayLike, n_resamples: int, seed: int, stratified: bool = True
+) -> np.ndarray:
+    """Resample whole clusters (patients) with replacement; ``w[r, i]`` = times sample i's
+    cluster is drawn in resample r, shape ``(n_resamples, n)``.
 
-    Evaluating a weighted metric on these weights is identical to evaluating it on the
-    resampled arrays, but lets the data be sorted and binned once for all resamples.
+    With ``stratified=True`` clusters with at least one positive sample and clusters without
+    are resampled separately at their observed numbers, so every resample contains both
+    classes (as :func:`bootstrap_indices` does for samples). The number of samples varies
+    between resamples, as it does between cohorts of the same number of patients.
+    """
+    labels = check_labels(y)
+    n_resamples = check_positive_int(n_resamples, "n_resamples")
+    ids = np.asarray(clusters)
+    if ids.shape != labels.shape:
+        raise ValueError(f"clusters must give one cluster per sample: {ids.shape} for "
+                         f"{labels.size} samples.")
+    unique, cluster_of = np.unique(ids, return_inverse=True)
+    has_positive = np.zeros(unique.size, dtype=bool)
+    np.logical_or.at(has_positive, cluster_of, labels == 1.0)
+    strata = (has_positive, ~has_positive) if stratified else (np.ones(unique.size, bool),)
+    rng = np.random.default_rng(seed)
+    cluster_counts = np.zeros((n_resamples, unique.size))
+    for stratum in strata:
+        members = np.flatnonzero(stratum)
+        if members.size:
+            draws = rng.choice(members, size=(n_resamples, members.size))
+            flat = (draws + unique.size * np.arange(n_resamples)[:, None]).ravel()
+            cluster_counts += np.bincount(flat, minlength=n_resamples * unique.size).reshape(
+                n_resamples, unique.size)
+    return cluster_counts[:, cluster_of]
+
+
+def resample_weights(indices: ArrayLike, n: int) -> np.ndarray:
+    """Convert an index matrix to multiplicities: ``w[r, i]`` = times sample i is in row r.
+
+    A multiplicity matrix (floating point, from :func:`cluster_bootstrap_weights`) is
+    returned as it is. Evaluating a weighted metric on these weights is identical to
+    evaluating it on the resampled arrays, but lets the data be sorted and binned once for
+    all resamples.
     """
     idx = np.asarray(indices)
+    if idx.ndim == 2 and idx.dtype.kind == "f":
+        if idx.shape[1] != n or idx.min(initial=0.0) < 0:
+            raise ValueError(f"a multiplicity matrix must have {n} non-negative columns, got "
+                             f"shape {idx.shape}.")
+        return idx
     if idx.ndim != 2 or idx.shape[1] == 0 or idx.dtype.kind not in "iu":
         raise ValueError(
             f"indices must be a 2-D integer array (n_resamples, n), got {idx.dtype} {idx.shape}."
@@ -157,7 +202,8 @@ def evaluate_binary(
         y: Binary outcomes (0/1).
         p: Predicted probabilities of class 1.
         threshold: Decision threshold for threshold metrics (predicted positive: p >= t).
-        indices: Resample index matrix from :func:`bootstrap_indices`.
+        indices: Resample matrix from :func:`bootstrap_indices` or
+            :func:`cluster_bootstrap_weights`.
         metrics: Names from :data:`BINARY_METRICS`; all of them when ``None``.
 
     Returns:

@@ -179,8 +179,8 @@ def subgroup_table(
         p: Predicted probabilities of class 1.
         groups: Sensitive-attribute label of each patient.
         threshold: Decision threshold for the rate metrics (predicted positive: p >= t).
-        indices: Resample index matrix from :func:`~medora.evaluate.bootstrap_indices`,
-            the same one used for the overall metrics so all estimates are paired.
+        indices: Resample matrix from :func:`~medora.evaluate.bootstrap_indices` or
+            :func:`~medora.evaluate.cluster_bootstrap_weights`, the same one used for the overall metrics so all estimates are paired.
         attribute: Name of the sensitive attribute, used in the report.
 
     Returns:

@@ -2,6 +2,11 @@
 event sequences for the sequence models, and bag-of-codes counts with demographics for the
 classical baselines.
 
+A measurement's value is part of its token: a code with numeric values (a laboratory
+result, a vital sign) is split into the quantile bins of its training values, so
+``LOINC/4548-4#q5`` is a haemoglobin A1c in the top fifth of the training patients' results.
+Both the sequence models and the bag-of-codes baselines read the same tokens.
+
 Only a sample's input rows (:attr:`EventSamples.samples` ``start``/``stop``) are read, so
 nothing after a sample's index time reaches any feature.
 """
@@ -34,45 +39,83 @@ def _sample_rows(samples: EventSamples) -> list[np.ndarray]:
     return rows
 
 
-class CodeVocabulary:
-    """The codes seen in at least ``min_count`` training patients' inputs, most frequent
-    first; every other code maps to :data:`UNKNOWN`, padding to :data:`PAD`.
+def _training_rows(samples: EventSamples) -> np.ndarray:
+    """The event rows of every patient's inputs: a patient's inputs over all its samples are
+    the rows up to its latest index time."""
+    spans = samples.samples.groupby("subject_id").agg(start=("start", "min"),
+                                                      stop=("stop", "max"))
+    return np.concatenate([np.arange(a, b) for a, b in spans.itertuples(index=False)]
+                          or [np.empty(0, dtype=np.int64)])
 
-    Counting patients rather than events keeps a code that one patient repeats a hundred
-    times from entering a vocabulary it would only let a model memorise that patient by.
+
+class CodeVocabulary:
+    """The tokens seen in at least ``min_count`` training patients' inputs, most frequent
+    first; every other token maps to :data:`UNKNOWN`, padding to :data:`PAD`.
+
+    A token is an event's code, and for a code with numeric values in at least ``min_count``
+    training patients, the quantile bin of the value too (``<code>#q<k>``, k = 1 for the
+    lowest of ``value_bins`` bins; fewer bins where the training values tie). Counting
+    patients rather than events keeps a token that one patient repeats a hundred times from
+    entering a vocabulary it would only let a model memorise that patient by.
     """
 
-    def __init__(self, codes: Sequence[str]) -> None:
+    def __init__(self, codes: Sequence[str],
+                 value_edges: dict[str, np.ndarray] | None = None) -> None:
         self.codes = list(codes)
+        self.value_edges = dict(value_edges or {})
         self.index_ = {code: position + 2 for position, code in enumerate(self.codes)}
 
     @classmethod
-    def fit(cls, samples: EventSamples, min_count: int = 5) -> Self:
+    def fit(cls, samples: EventSamples, min_count: int = 5, value_bins: int = 5) -> Self:
         if min_count < 1:
             raise ValueError(f"min_count must be at least 1 patient, got {min_count}")
-        # A patient's inputs over all its samples are the rows up to its latest index time.
-        spans = samples.samples.groupby("subject_id").agg(start=("start", "min"),
-                                                          stop=("stop", "max"))
-        rows = np.concatenate([np.arange(a, b) for a, b in spans.itertuples(index=False)]
-                              or [np.empty(0, dtype=np.int64)])
-        seen = samples.events.iloc[rows][["subject_id", "code"]].drop_duplicates()
-        seen = seen[seen["code"] != BIRTH]
-        counts = seen["code"].value_counts()
+        if value_bins < 1:
+            raise ValueError(f"value_bins must be at least 1, got {value_bins}")
+        inputs = samples.events.iloc[_training_rows(samples)]
+        inputs = inputs[inputs["code"] != BIRTH]
+        measured = (inputs[inputs["numeric_value"].notna()] if "numeric_value" in inputs
+                    else inputs.iloc[:0].assign(numeric_value=np.nan))
+        patients = measured.groupby("code")["subject_id"].nunique()
+        quantiles = np.linspace(0, 1, value_bins + 1)[1:-1]
+        value_edges = {
+            code: edges for code, values in measured.groupby("code")["numeric_value"]
+            if patients[code] >= min_count
+            and len(edges := np.unique(np.quantile(values.to_numpy(np.float64), quantiles)))}
+        seen = pd.DataFrame({"subject_id": inputs["subject_id"].to_numpy(),
+                             "token": tokens(inputs, value_edges)}).drop_duplicates()
+        counts = seen["token"].value_counts()
         counts = counts[counts >= min_count]
-        # Ties broken by code, so the same data always gives the same ids.
+        # Ties broken by token, so the same data always gives the same ids.
         ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        return cls([code for code, _ in ordered])
+        return cls([token for token, _ in ordered], value_edges)
 
     def __len__(self) -> int:
         """Ids in use, padding and unknown included (the embedding table's size)."""
         return len(self.codes) + 2
 
-    def encode(self, codes: pd.Series) -> np.ndarray:
-        return codes.map(self.index_).fillna(UNKNOWN).to_numpy(dtype=np.int64)
+    def encode(self, events: pd.DataFrame) -> np.ndarray:
+        """The vocabulary id of every event (row) of ``events``."""
+        return (pd.Series(tokens(events, self.value_edges)).map(self.index_).fillna(UNKNOWN)
+                .to_numpy(dtype=np.int64))
 
     def decode(self, ids: np.ndarray) -> list[str]:
         names = ["<pad>", UNKNOWN_CODE, *self.codes]
         return [names[i] for i in ids]
+
+
+def tokens(events: pd.DataFrame, value_edges: dict[str, np.ndarray]) -> np.ndarray:
+    """Each event's token: its code, with ``#q<k>`` (the value's 1-based bin between
+    ``value_edges[code]``) when the event has a value and its code has bins."""
+    codes = events["code"].to_numpy(dtype=object)
+    values = (events["numeric_value"].to_numpy(dtype=np.float64) if "numeric_value" in events
+              else np.full(len(events), np.nan))
+    out = codes.copy()
+    binned = ~np.isnan(values) & pd.Series(codes).isin(value_edges.keys()).to_numpy()
+    for code in np.unique(codes[binned]):
+        rows = np.flatnonzero(binned & (codes == code))
+        bins = np.searchsorted(value_edges[code], values[rows], side="right") + 1
+        out[rows] = [f"{code}#q{k}" for k in bins]
+    return out
 
 
 @dataclass(frozen=True)
@@ -102,7 +145,7 @@ def event_sequences(samples: EventSamples, vocabulary: CodeVocabulary, max_event
     if max_events < 1:
         raise ValueError(f"max_events must be at least 1, got {max_events}")
     events = samples.events
-    ids = vocabulary.encode(events["code"])
+    ids = vocabulary.encode(events)
     times = events["time"].to_numpy(dtype="datetime64[us]")
     static = np.isnat(times)
     kept = []
@@ -146,7 +189,7 @@ class BagOfCodes:
         return self
 
     def transform(self, samples: EventSamples) -> pd.DataFrame:
-        ids = self.vocabulary_.encode(samples.events["code"])
+        ids = self.vocabulary_.encode(samples.events)
         static = samples.events["time"].isna().to_numpy()
         counts = np.zeros((len(samples), len(self.vocabulary_)), dtype=np.float64)
         for i, rows in enumerate(_sample_rows(samples)):

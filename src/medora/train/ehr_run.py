@@ -19,7 +19,7 @@ from rich.console import Console
 
 from medora.data.bundled import DatasetProvenance
 from medora.data.tabular import InputValidationError
-from medora.evaluate.bootstrap import bootstrap_indices
+from medora.evaluate.bootstrap import cluster_bootstrap_weights
 from medora.evaluate.calibration import PlattCalibrator
 from medora.explain.attributions import Contribution
 from medora.models.factory import build_event_model
@@ -180,7 +180,9 @@ def train_event_task(task: EventSequenceTask, config: RunConfig,
                   f"{samples.samples['subject_id'].nunique()} patients; split by patient "
                   f"(seed {config.seed}): {split.sizes()}")
     groups = {a.name: a.groups(samples.samples) for a in task.sensitive_attributes}
-    indices = bootstrap_indices(y_test, config.resamples, seed=config.seed)
+    # Patients, not samples, are resampled: one patient's admissions are not independent.
+    indices = cluster_bootstrap_weights(y_test, samples.subjects[split.test], config.resamples,
+                                        seed=config.seed)
 
     results: dict[str, ModelResult] = {}
     for name in names:

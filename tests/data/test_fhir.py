@@ -156,6 +156,24 @@ def test_bundle_patient_is_read_first_whatever_the_entry_order(tmp_path: Path) -
                                        "condition"),)
 
 
+def test_ndjson_lines_are_typed_by_their_own_resource_type(tmp_path: Path) -> None:
+    # A line is skipped unparsed only on its leading resourceType: one whose first
+    # "resourceType" is a contained resource's is parsed and read as what it is.
+    (tmp_path / "Patient.ndjson").write_text('{"resourceType": "Patient", "id": "p1"}\n')
+    (tmp_path / "mixed.ndjson").write_text(
+        '{"contained": [{"resourceType": "Medication", "id": "m"}], "resourceType": '
+        '"MedicationRequest", "subject": {"reference": "Patient/p1"}, "authoredOn": '
+        '"2020-01-02", "medicationCodeableConcept": {"coding": [{"system": '
+        '"http://www.nlm.nih.gov/research/umls/rxnorm", "code": "860975"}]}}\n'
+        '{"resourceType": "Claim", "patient": {"reference": "Patient/p1"}, "broken": \n')
+    records = {record.location: record for record in _records(tmp_path)}
+    assert records["mixed.ndjson:1"].events == (
+        Event(stable_id("p1"), datetime(2020, 1, 2), "RxNorm/860975", "drug"),)
+    # A line of a type medora does not read is counted as such, without being parsed.
+    assert records["mixed.ndjson:2"].kind == "Claim"
+    assert records["mixed.ndjson:2"].reason is Reason.UNSUPPORTED
+
+
 def test_a_file_that_is_not_json_is_one_rejected_record(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text('{"resourceType": "Bundle", "entry": [')
     [record] = read_fhir([tmp_path / "broken.json"], tmp_path)

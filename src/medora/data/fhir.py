@@ -3,7 +3,11 @@ resource) and bulk-export NDJSON (one resource per line, ``.ndjson`` or ``.ndjso
 turned into events one resource at a time.
 
 Memory holds one bundle file or one NDJSON line, and the cohort's patients (every reference
-form that points at each); events leave as soon as their resource is read. Patients are read
+form that points at each); events leave as soon as their resource is read. A bundle is
+parsed by simdjson into its own compact form, and only the resources of the types below
+become Python objects: the billing resources (Claim, ExplanationOfBenefit) and the clinical
+notes (DocumentReference) that fill a third of a Synthea bundle are counted by type and
+never built. An NDJSON line is parsed only when its type is one of these. Patients are read
 first, in a bundle (whatever its entry order) and across NDJSON files (a scan for their
 lines), so a resource resolves its subject wherever its patient stands in the source.
 
@@ -43,6 +47,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+import simdjson
 
 from medora.data.meds import (
     BIRTH,
@@ -74,6 +79,9 @@ NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
 _US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-"
 _DEMOGRAPHICS = {f"{_US_CORE}race": "RACE", f"{_US_CORE}ethnicity": "ETHNICITY"}
 _PATIENT_LINE = re.compile(rb'"resourceType"\s*:\s*"Patient"')
+# A line's type, found without parsing it when it is the line's first key (as bulk exports
+# write it); a later "resourceType" may be a contained resource's, so such a line is parsed.
+_LEADING_TYPE = re.compile(rb'\s*\{\s*"resourceType"\s*:\s*"([A-Za-z]+)"')
 _PARTIAL_DATE = {4: "-01-01", 7: "-01"}  # FHIR allows a year, or a year and month, alone
 
 
@@ -270,16 +278,26 @@ def _convert(resource: Resource, cohort: Cohort, full_url: str | None) -> list[E
     return _CONVERTERS[kind](resource, subject)
 
 
+_JsonObject = dict | simdjson.Object  # parsed by orjson, or lazily by simdjson
+
+
+def _unsupported(kind: str, location: str) -> SourceRecord:
+    return SourceRecord(kind, location, reason=Reason.UNSUPPORTED,
+                        detail=f"medora reads {', '.join(SUPPORTED)}")
+
+
 def read_resource(resource: object, cohort: Cohort, location: str,
                   full_url: str | None = None) -> SourceRecord:
     """The events of one resource (a Patient joins ``cohort``), or why it gave none."""
-    if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+    if not isinstance(resource, _JsonObject) or not isinstance(
+            resource.get("resourceType"), str):
         return SourceRecord("unknown", location, reason=Reason.NOT_A_RESOURCE,
                             detail="expected a JSON object with a resourceType")
     kind = resource["resourceType"]
     if kind not in SUPPORTED:
-        return SourceRecord(kind, location, reason=Reason.UNSUPPORTED,
-                            detail=f"medora reads {', '.join(SUPPORTED)}")
+        return _unsupported(kind, location)
+    if isinstance(resource, simdjson.Object):
+        resource = resource.as_dict()
     return convert_record(kind, location, lambda: _convert(resource, cohort, full_url))
 
 
@@ -294,21 +312,52 @@ def read_bundle(path: Path, cohort: Cohort, name: str) -> Iterator[SourceRecord]
     """The records of one Bundle JSON file (or of a file holding one bare resource), patients
     first; ``name`` is the file as locations show it."""
     try:
-        document = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as error:
+        # A parser per file: one holding a live document refuses to parse another.
+        document = simdjson.Parser().parse(path.read_bytes())
+    except ValueError as error:
         yield _invalid_json(name, error)
         return
-    if not (isinstance(document, dict) and document.get("resourceType") == "Bundle"):
+    yield from read_document(document, cohort, name)
+
+
+def read_document(document: object, cohort: Cohort, name: str) -> Iterator[SourceRecord]:
+    """The records of one parsed JSON document: a Bundle's entries, patients first, or one
+    bare resource. What :func:`read_bundle` reads from a file, and the service from a
+    request."""
+    if not (isinstance(document, _JsonObject) and document.get("resourceType") == "Bundle"):
         yield read_resource(document, cohort, name)
         return
-    entries = [(f"{name}#entry[{index}]", entry if isinstance(entry, dict) else {})
+    entries = [(f"{name}#entry[{index}]", entry if isinstance(entry, _JsonObject) else {})
                for index, entry in enumerate(document.get("entry") or ())]
     for patients in (True, False):
         for location, entry in entries:
             resource = entry.get("resource")
-            if (isinstance(resource, dict) and resource.get("resourceType") == "Patient"
+            if (isinstance(resource, _JsonObject) and resource.get("resourceType") == "Patient"
                     ) == patients:
                 yield read_resource(resource, cohort, location, entry.get("fullUrl"))
+
+
+def coding_displays(resources: Iterable[object]) -> dict[str, str]:
+    """The display text of the codes in ``resources`` (the Codings of the types medora reads),
+    by the code an event carries: ``{"LOINC/8302-2": "Body Height"}``. The event table keeps
+    no display text; a page showing one patient's events can take it from that patient's
+    bundle."""
+    displays: dict[str, str] = {}
+    stack = [resource for resource in resources
+             if isinstance(resource, dict) and resource.get("resourceType") in SUPPORTED]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            code, display = item.get("code"), item.get("display")
+            if isinstance(code, str) and code and isinstance(display, str) and display:
+                system = item.get("system")
+                system = system if isinstance(system, str) else ""
+                displays.setdefault(f"{VOCABULARIES.get(system, system or 'UNKNOWN')}/{code}",
+                                    display)
+            stack.extend(value for value in item.values() if isinstance(value, dict | list))
+    return displays
 
 
 def _lines(path: Path) -> IO[bytes]:
@@ -323,6 +372,10 @@ def read_ndjson(paths: Sequence[Path], cohort: Cohort, names: Sequence[str], *,
         with _lines(path) as lines:
             for number, line in enumerate(lines, start=1):
                 if not line.strip() or bool(_PATIENT_LINE.search(line)) != patients:
+                    continue
+                kind = _LEADING_TYPE.match(line)
+                if kind is not None and kind[1].decode() not in SUPPORTED:
+                    yield _unsupported(kind[1].decode(), f"{name}:{number}")
                     continue
                 try:
                     resource = orjson.loads(line)

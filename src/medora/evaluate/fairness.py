@@ -180,7 +180,8 @@ def subgroup_table(
         groups: Sensitive-attribute label of each patient.
         threshold: Decision threshold for the rate metrics (predicted positive: p >= t).
         indices: Resample matrix from :func:`~medora.evaluate.bootstrap_indices` or
-            :func:`~medora.evaluate.cluster_bootstrap_weights`, the same one used for the overall metrics so all estimates are paired.
+            :func:`~medora.evaluate.cluster_bootstrap_weights`, the same one used for the
+            overall metrics so all estimates are paired.
         attribute: Name of the sensitive attribute, used in the report.
 
     Returns:

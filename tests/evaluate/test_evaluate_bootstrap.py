@@ -71,10 +71,10 @@ def test_cluster_bootstrap_moves_a_patients_samples_together() -> None:
     weights = cluster_bootstrap_weights(OUTCOMES, PATIENTS, n_resamples=300, seed=4)
     assert weights.shape == (300, PATIENTS.size)
     for patient in np.unique(PATIENTS):
-        own = weights[:, PATIENTS == patient]
+        own = weights[:, patient == PATIENTS]
         np.testing.assert_array_equal(own, np.repeat(own[:, :1], own.shape[1], axis=1))
     # Stratified: two patients with a positive, three without, drawn at those numbers.
-    first_sample = [int(np.flatnonzero(PATIENTS == p)[0]) for p in range(5)]
+    first_sample = [int(np.flatnonzero(p == PATIENTS)[0]) for p in range(5)]
     np.testing.assert_array_equal(weights[:, first_sample][:, [0, 2]].sum(axis=1), 2)
     np.testing.assert_array_equal(weights[:, first_sample][:, [1, 3, 4]].sum(axis=1), 3)
     # Every resample holds a positive sample, and the number of samples varies.

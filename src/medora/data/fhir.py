@@ -367,15 +367,23 @@ def _lines(path: Path) -> IO[bytes]:
 def read_ndjson(paths: Sequence[Path], cohort: Cohort, names: Sequence[str], *,
                 patients: bool) -> Iterator[SourceRecord]:
     """The records of the lines of NDJSON files that hold a Patient (``patients``) or that do
-    not; a text search picks the lines, so only those are parsed."""
+    not; a line's leading ``resourceType`` (else a text search) picks the lines, so only
+    those are parsed."""
     for path, name in zip(paths, names, strict=True):
         with _lines(path) as lines:
             for number, line in enumerate(lines, start=1):
-                if not line.strip() or bool(_PATIENT_LINE.search(line)) != patients:
+                leading = _LEADING_TYPE.match(line)
+                if leading is not None:
+                    kind: str | None = leading[1].decode()
+                    is_patient = kind == "Patient"
+                elif line.isspace() or not line:
                     continue
-                kind = _LEADING_TYPE.match(line)
-                if kind is not None and kind[1].decode() not in SUPPORTED:
-                    yield _unsupported(kind[1].decode(), f"{name}:{number}")
+                else:
+                    kind, is_patient = None, bool(_PATIENT_LINE.search(line))
+                if is_patient != patients:
+                    continue
+                if kind is not None and kind not in SUPPORTED:
+                    yield _unsupported(kind, f"{name}:{number}")
                     continue
                 try:
                     resource = orjson.loads(line)

@@ -20,6 +20,8 @@ from medora.tasks import RegisteredTask, get_task, list_tasks
 
 if TYPE_CHECKING:
     from medora.predict import MoleculePredictions
+    from medora.predict_ehr import EhrPrediction
+    from medora.tasks.ehr import EventSequenceTask
     from medora.tasks.molecules import MoleculeTask
 
 app = typer.Typer(help="medora: trustworthy deep learning for healthcare.",
@@ -62,9 +64,10 @@ def tasks_command() -> None:
         if task.modality == "survival":
             table.add_row(*_survival_task_row(task))
             continue
-        if task.modality == "event_sequence":  # no bundled data: the user's event table
-            table.add_row(task.name, task.area, "your event table (train --data PATH)", "",
-                          "", task.target, task.primary_metric)
+        if task.modality == "event_sequence":  # the bundled cohort, or the user's table
+            table.add_row(task.name, task.area, "bundled synthetic cohort (Synthea, 2,000 "
+                          "patients) or your event table (train --data PATH)", "", "",
+                          task.target, task.primary_metric)
             continue
         if isinstance(task, MoleculeTask):
             dataset, _, y = task.load_molecules()
@@ -133,7 +136,8 @@ def train_command(
         help="Molecule tasks: given (the dataset's own test set, where it has one), random or "
              "scaffold (Bemis-Murcko). Default: the task's own.")] = None,
     data: Annotated[Path | None, typer.Option(
-        help="ehr.* tasks (required): the event table written by `medora data ingest`.")
+        help="ehr.* tasks: the event table written by `medora data ingest` (default: the "
+             "bundled synthetic cohort of 2,000 patients).")
     ] = None,
 ) -> None:
     """Train the deep model and its baselines; evaluate, calibrate, explain, audit, register."""
@@ -147,9 +151,6 @@ def train_command(
 
     definition = _task(task)
     is_event = isinstance(definition, EventSequenceTask)
-    if is_event and data is None:
-        raise _fail(f"{task} trains on your records: pass --data PATH, the event table that "
-                    "`medora data ingest SOURCE --out PATH` writes from FHIR or OMOP")
     if data is not None and not is_event:
         raise _fail(f"{task} trains on its bundled dataset and takes no --data; only the ehr.* "
                     "tasks read an event table")
@@ -238,10 +239,12 @@ def predict_command(
     task: TaskArgument,
     inputs: Annotated[Path, typer.Argument(
         help="Patients: a CSV with one column per input (see the card) and an optional "
-             "patient_id. Molecules: a .smi, .csv/.tsv (SMILES column) or .sdf file.")],
+             "patient_id. Molecules: a .smi, .csv/.tsv (SMILES column) or .sdf file. ehr.* "
+             "tasks: one patient's FHIR R4 Bundle (.json).")],
     explain: Annotated[bool, typer.Option("--explain", help="Add each row's top contributing "
-                                                            "features (patients) or atoms "
-                                                            "(molecules).")] = False,
+                                                            "features (patients), atoms "
+                                                            "(molecules) or past events "
+                                                            "(ehr.* tasks).")] = False,
     version: VersionOption = None,
     out: Annotated[Path | None, typer.Option(help="Write the predictions to this CSV "
                                                   "(written only if every row is valid).")
@@ -263,21 +266,39 @@ def predict_command(
     plot: Annotated[Path | None, typer.Option(
         help="Survival tasks: write each patient's predicted survival curve to this PNG.")
                     ] = None,
+    index_time: Annotated[str | None, typer.Option(
+        "--index-time", help="ehr.* tasks: the prediction time, ISO 8601 (UTC unless an offset "
+                             "is given); no later event reaches the model. Default: the "
+                             "task's latest index event in the record (the latest inpatient "
+                             "discharge for readmission, the latest visit for mortality).")
+                          ] = None,
 ) -> None:
     """Predict each patient's calibrated risk (95% interval, threshold flag), survival at the
-    task's horizons (survival tasks) or each molecule's property (conformal interval,
-    applicability domain, atom map)."""
+    task's horizons (survival tasks), each molecule's property (conformal interval,
+    applicability domain, atom map), or, for an ehr.* task, one patient's risk at an index
+    time from a FHIR Bundle (with --explain, the past events that drove it)."""
     from medora.predict import ModelUnavailableError, predict_patients
     from medora.registry.store import ArtifactIntegrityError
     from medora.tasks.effects import EffectTask
+    from medora.tasks.ehr import EventSequenceTask
     from medora.tasks.molecules import MoleculeTask
     from medora.tasks.survival import SurvivalTask
 
     definition = _task(task)
     if plot is not None and not isinstance(definition, SurvivalTask):
         raise _fail("--plot draws survival curves: it is for survival tasks only")
+    if index_time is not None and not isinstance(definition, EventSequenceTask):
+        raise _fail("--index-time is the prediction time of an ehr.* task's bundle; "
+                    f"{task} predicts from its inputs as they are")
     try:
-        if isinstance(definition, MoleculeTask):
+        if isinstance(definition, EventSequenceTask):
+            from medora.predict_ehr import predict_ehr_patient
+
+            result = predict_ehr_patient(definition, inputs, index_time=index_time,
+                                         version=version, explain=explain)
+            title = (f"{task} v{result.version.version}: calibrated risk at the index time "
+                     f"(threshold {definition.threshold.value})")
+        elif isinstance(definition, MoleculeTask):
             if image_format not in ("svg", "png"):
                 raise _fail(f"--image-format must be svg or png, not {image_format!r}")
             result = _predict_molecules(definition, inputs, version, explain, skip_invalid,
@@ -327,11 +348,59 @@ def predict_command(
         os.replace(temporary, out)
         console.print(f"wrote {len(result.table)} predictions to {out}")
         return
+    if isinstance(definition, EventSequenceTask):
+        return _print_ehr_prediction(definition, result, title, explain)
     table = Table(title=title)
     for column in result.table.columns:
         table.add_column(column, overflow="fold")
     for row in result.table.itertuples(index=False):
         table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+
+
+def _print_ehr_prediction(task: EventSequenceTask, result: EhrPrediction, title: str,
+                          explain: bool) -> None:
+    """The risk, the flag, where it was predicted and on what, and with ``explain`` the past
+    events that drove it."""
+    from rich.markup import escape
+
+    details = result.details
+    row = result.table.iloc[0]
+    flag = ("[bold red]flagged[/bold red] (at or above" if row["flagged"]
+            else "not flagged (below")
+    console.print(f"[bold]{title}[/bold]")
+    console.print(f"risk {row['risk']:.1%} (95% interval {row['risk_lower']:.1%} to "
+                  f"{row['risk_upper']:.1%}), {flag} {task.threshold.value:.0%})")
+    console.print(f"index time {details['index_time']}: "
+                  + ("as given" if details["index_source"] == "given"
+                     else escape(details["index_source"])), highlight=False)
+    left_out = [f"{details['events_after_index']} after the index time"]
+    if details["events_before_window"]:
+        left_out.append(f"{details['events_before_window']} older than the model's "
+                        f"{details['max_events']}-event window")
+    console.print(f"events: the model read {details['events_seen']} of the record's "
+                  f"{details['events_in_record']}; left out: {', '.join(left_out)}")
+    report = result.record.report
+    counts = report.records
+    console.print(f"bundle: {counts.read} resources read, {counts.accepted} accepted, "
+                  f"{counts.rejected} rejected, {counts.skipped} skipped (types medora does "
+                  f"not read); SHA-256 {details['bundle_sha256']}", highlight=False)
+    for item in report.rejections:
+        errors.print(f"[yellow]rejected[/yellow] {escape(item.location)} ({item.kind}): "
+                     f"{item.reason}, {escape(item.detail)}", highlight=False)
+    if not explain:
+        return
+    table = Table(title="past events that drove the risk (contribution to the log-odds: "
+                        "+ raises it, - lowers it)")
+    for column in ("#", "time", "code", "event", "value", "days before", "contribution"):
+        table.add_column(column, overflow="fold")
+    for rank, event in enumerate(details["top_events"], start=1):
+        value = (f"{event['value']:g} {event.get('unit', '')}".strip() if "value" in event
+                 else event.get("text_display") or event.get("text", ""))
+        days = event.get("days_before")
+        table.add_row(str(rank), event.get("time", "static")[:19], event["code"],
+                      escape(event.get("display", "")), escape(value),
+                      "" if days is None else f"{days:g}", f"{event['contribution']:+.4f}")
     console.print(table)
 
 

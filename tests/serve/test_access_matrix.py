@@ -52,6 +52,7 @@ ENDPOINTS = [
     Endpoint("POST", "/models/{task}/rollback", MANAGERS, {"reason": "matrix"}),
     Endpoint("POST", "/predict/{task}", PREDICTORS,
              {"patient_id": "MRN-1", "inputs": {"male": 1, "age": 50, "sysBP": 130}}),
+    Endpoint("POST", "/predict/{task}/bundle", PREDICTORS),  # a tabular task's: 404 or 422
     Endpoint("GET", "/predictions/{prediction_id}", PREDICTORS),
     Endpoint("GET", "/predictions/{prediction_id}/history", PREDICTORS),
     Endpoint("GET", "/predictions/{prediction_id}/atom-map", PREDICTORS),

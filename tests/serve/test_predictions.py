@@ -16,9 +16,9 @@ TASK = FRAMINGHAM_CHD.name
 
 def test_tasks_list_their_inputs(service) -> None:
     tasks = {task["name"]: task for task in service.request("GET", "/tasks", "clinician").json()}
-    # tabular, molecule, survival and effect tasks; event-sequence (EHR) tasks are not served yet
+    # every registered task: tabular, molecule, survival, effect and event-sequence (EHR)
     assert sorted(tasks) == sorted(t.name for t in served_tasks())
-    assert {t.modality for t in list_tasks() if t.name not in tasks} == {"event_sequence"}
+    assert sorted(tasks) == sorted(t.name for t in list_tasks())
     age = next(spec for spec in tasks[TASK]["inputs"] if spec["name"] == "age")
     assert age == {"name": "age", "description": "age at examination", "kind": "continuous",
                    "unit": "years", "expected": "18 to 110 years", "required": True}
@@ -114,11 +114,13 @@ def test_unknown_task_is_404_listing_the_known_ones(serving) -> None:
     assert all(name in detail for name in task_names())
 
 
-def test_a_task_the_service_does_not_predict_is_404_saying_so(serving) -> None:
+def test_an_ehr_task_without_an_approved_version_is_409(serving) -> None:
+    # EHR tasks are served too, from a FHIR Bundle (tests/serve/test_ehr_serving.py); without
+    # an approved version they answer 409 like every task.
     response = serving.request("POST", "/predict/ehr.readmission_30d",
                                json={"patient_id": "MRN-1", "inputs": {}})
-    assert response.status_code == 404
-    assert "(event_sequence task) is not predicted by the service" in response.json()["detail"]
+    assert response.status_code == 409
+    assert "ehr.readmission_30d" in response.json()["detail"]
 
 
 def test_a_molecule_task_without_an_approved_model_is_409(serving) -> None:

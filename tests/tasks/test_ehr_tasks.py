@@ -1,5 +1,6 @@
-"""EHR tasks: labels on hand-built event tables with known answers, exclusions, time leakage
-and the patient-level split."""
+"""EHR tasks: labels on hand-built event tables with known answers, exclusions, time leakage,
+the patient-level split, and the index rule that training and serving share (where a task may
+predict, and why it may not)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from medora.tasks import EventSequenceTask, get_task
-from medora.tasks.ehr import EventSamples
+from medora.tasks.ehr import EventSamples, NoEligibleIndexError
 
 FIXTURE = Path(__file__).parents[1] / "data" / "fixtures" / "ehr" / "events.parquet"
 EHR_TASKS = ("ehr.readmission_30d", "ehr.mortality_1y", "ehr.diabetes_complication_2y")
@@ -193,3 +194,121 @@ def test_a_split_needs_enough_patients() -> None:
     samples = task("ehr.readmission_30d").build(table(*stay(1, "2020-01-01", "2020-01-05")))
     with pytest.raises(ValueError, match="cannot be split"):
         task("ehr.readmission_30d").make_split(samples, seed=0)
+
+
+# -- The index rule: shared by training (with labels) and serving (without) ---------------------
+
+
+def one_patient(*events: tuple[int, str | None, str]) -> pd.DataFrame:
+    """Subject 1's events (see :func:`table`) without the table's end marker."""
+    frame = table(*events)
+    return frame[frame["code"] != "LOINC/8302-2"].reset_index(drop=True)
+
+
+def chosen(name: str, events: pd.DataFrame, at: str | None = None) -> tuple[str, str]:
+    choice = task(name).choose_index(events, None if at is None else pd.Timestamp(at))
+    return str(choice.time.date()), choice.source
+
+
+@pytest.mark.parametrize("name", EHR_TASKS)
+def test_every_training_sample_is_at_an_index_the_rule_allows(name: str) -> None:
+    definition = task(name)
+    samples = definition.load_samples(FIXTURE)
+    eligible = definition.index.eligible(samples.events)
+    allowed = set(zip(eligible["subject_id"], eligible["index_time"], strict=True))
+    drawn = set(zip(samples.samples["subject_id"], samples.samples["index_time"], strict=True))
+    assert drawn <= allowed
+    # Labels need follow-up, the rule does not: it allows indices training must leave out.
+    assert len(allowed) > len(drawn)
+
+
+def test_readmission_predicts_at_the_latest_discharge_of_a_living_patient() -> None:
+    events = one_patient(*stay(1, "2020-01-01", "2020-01-05"),
+                         *stay(1, "2024-12-20", "2024-12-28"))  # censored for training
+    assert chosen("ehr.readmission_30d", events) == (
+        "2024-12-28", "the latest inpatient discharge (ENCOUNTER_END/IMP) in the record")
+    died = one_patient(*stay(1, "2020-01-01", "2020-01-05"),
+                       *stay(1, "2021-03-01", "2021-03-04"), (1, "2021-03-04", "MEDS_DEATH"))
+    assert chosen("ehr.readmission_30d", died)[0] == "2020-01-05"  # not the stay ending in death
+
+
+def test_mortality_predicts_at_the_latest_visit_even_without_follow_up() -> None:
+    events = one_patient((1, "2019-03-01", "ENCOUNTER_END/AMB"),
+                         (1, "2024-11-30", "ENCOUNTER_END/EMER"))
+    assert chosen("ehr.mortality_1y", events)[0] == "2024-11-30"
+    assert task("ehr.mortality_1y").build(table((1, "2024-11-30", "ENCOUNTER_END/EMER"))
+                                          ).samples.empty  # training: censored
+
+
+def test_diabetes_predicts_at_the_latest_visit_before_a_complication() -> None:
+    events = one_patient((1, "2014-06-01", "ENCOUNTER_END/AMB"),   # before the diagnosis
+                         (1, "2015-01-01", "SNOMED/44054006"),
+                         (1, "2016-03-01", "ENCOUNTER_END/AMB"),
+                         (1, "2017-05-01", "ENCOUNTER_END/AMB"),
+                         (1, "2018-01-01", "SNOMED/368581000119106"),
+                         (1, "2018-02-01", "ENCOUNTER_END/AMB"))   # after the neuropathy
+    assert chosen("ehr.diabetes_complication_2y", events)[0] == "2017-05-01"
+
+
+@pytest.mark.parametrize(("name", "events", "expected"), [
+    ("ehr.readmission_30d", [(1, "2021-01-01", "ENCOUNTER_END/AMB")],
+     "ehr.readmission_30d predicts at each inpatient discharge (ENCOUNTER_END/IMP), and the "
+     "record has none"),
+    ("ehr.readmission_30d", [*stay(1, "2021-03-01", "2021-03-04"),
+                             (1, "2021-03-04", "MEDS_DEATH")],
+     "the record has 1, none eligible: at the latest (2021-03-04 00:00:00), the patient died "
+     "on 2021-03-04, at or before it"),
+    ("ehr.diabetes_complication_2y", [(1, "2021-01-01", "ENCOUNTER_END/AMB")],
+     "none eligible: at the latest (2021-01-01 00:00:00), no type 2 diabetes diagnosis "
+     "(SNOMED/44054006, Diabetes mellitus type 2 (disorder)) at or before it"),
+    ("ehr.diabetes_complication_2y", [(1, "2015-01-01", "SNOMED/44054006"),
+                                      (1, "2016-01-01", "SNOMED/127013003"),
+                                      (1, "2016-02-01", "ENCOUNTER_END/AMB")],
+     "a diabetic complication (SNOMED/127013003, Disorder of kidney due to diabetes mellitus "
+     "(disorder)) was recorded on 2016-01-01, at or before it"),
+])
+def test_without_an_eligible_index_the_error_says_why(
+        name: str, events: list[tuple[int, str, str]], expected: str) -> None:
+    with pytest.raises(NoEligibleIndexError) as raised:
+        task(name).choose_index(one_patient(*events))
+    assert expected in str(raised.value)
+
+
+def test_a_given_index_time_is_checked_on_the_events_up_to_it_only() -> None:
+    events = one_patient((1, "2015-01-01", "SNOMED/44054006"),
+                         (1, "2016-02-01", "ENCOUNTER_END/AMB"),
+                         (1, "2018-01-01", "SNOMED/368581000119106"),
+                         (1, "2020-06-01", "MEDS_DEATH"))
+    diabetes = "ehr.diabetes_complication_2y"
+    # Later complications and a later death do not make an earlier time ineligible.
+    assert chosen(diabetes, events, "2017-06-30") == ("2017-06-30", "given")
+    assert chosen("ehr.mortality_1y", events, "2019-01-01") == ("2019-01-01", "given")
+    for at, reason in (("2014-12-31", "no type 2 diabetes diagnosis"),
+                       ("2018-01-01", "a diabetic complication"),
+                       ("2020-06-01", "the patient died on 2020-06-01"),
+                       ("1949-12-31", "it is before the patient's birth on 1950-01-01")):
+        with pytest.raises(NoEligibleIndexError, match=reason):
+            task(diabetes).choose_index(events, pd.Timestamp(at))
+
+
+@pytest.mark.parametrize("name", EHR_TASKS)
+def test_a_serving_sample_is_the_training_sample_at_the_same_index(name: str) -> None:
+    definition = task(name)
+    samples = definition.load_samples(FIXTURE)
+    for position in np.random.default_rng(0).choice(len(samples), 5, replace=False):
+        row = samples.samples.iloc[position]
+        subject = samples.events[samples.events["subject_id"] == row["subject_id"]]
+        served = definition.samples_at(subject, row["index_time"])
+        assert_no_future_inputs(served)
+        expected = samples.inputs(position).reset_index(drop=True)
+        assert served.inputs(0).reset_index(drop=True).equals(expected)
+        for column in ("sex", "race", "ethnicity", "age", "index_time"):
+            assert served.samples[column].iloc[0] == row[column] or (
+                pd.isna(served.samples[column].iloc[0]) and pd.isna(row[column]))
+        assert "label" not in served.samples.columns
+
+
+def test_serving_takes_one_patient_at_a_time() -> None:
+    events = table(*stay(1, "2020-01-01", "2020-01-05"), *stay(2, "2020-01-01", "2020-01-05"))
+    with pytest.raises(ValueError, match="one patient's events expected, got 2"):
+        task("ehr.readmission_30d").choose_index(events)

@@ -64,12 +64,6 @@ def test_quick_run_compares_every_model_with_cis_and_fairness(tmp_path: Path) ->
                        atol=1e-6)
 
 
-def test_run_without_an_event_table_says_what_to_pass(tmp_path: Path) -> None:
-    with pytest.raises(InputValidationError, match="--data PATH"):
-        train_event_task(readmission(), RunConfig(quick=True, out_dir=tmp_path,
-                                                  progress=False))
-
-
 def test_run_on_a_cohort_without_positives_says_so(tmp_path: Path) -> None:
     table = tmp_path / "events.parquet"
     with EventWriter(table) as writer:

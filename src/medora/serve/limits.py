@@ -1,29 +1,91 @@
-"""Request size limit: a body larger than the limit answers 413 before it is parsed."""
+"""Request size limits: a body larger than its limit answers 413 before it is parsed.
+
+Every request is held to the service's limit (1 MiB), except the requests a
+:class:`LargerLimit` names: EHR predictions, whose body is one patient's whole FHIR Bundle, may
+be as large as ``settings.max_ehr_body_bytes``. Their 413 names the limit and the setting that
+raises it.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from fastapi import HTTPException, status
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from medora.serve.settings import MAX_EHR_BODY_ENV, ServiceSettings
+
+#: POST /predict/{task}/bundle, the API's EHR prediction.
+_BUNDLE_PATH = re.compile(r"/predict/[^/]+/bundle")
+#: The web page's new-prediction form; only an EHR task's form, which uploads the bundle as a
+#: file, is sent as multipart/form-data.
+_WEB_PREDICTION_PATH = "/worklist/predict"
+
+
+@dataclass(frozen=True)
+class LargerLimit:
+    """A limit of its own for the requests ``applies`` picks, and what the 413 says of it."""
+
+    max_bytes: int
+    applies: Callable[[Scope, Headers], bool]
+    requests: str  # which requests, as the 413 names them
+    setting: str  # where the limit is set
+
+    @property
+    def detail(self) -> str:
+        return (f"request body larger than the {self.max_bytes}-byte limit "
+                f"({self.max_bytes / (1 << 20):g} MiB) for {self.requests}; raise it with "
+                f"{self.setting}")
+
+
+def _is_ehr_prediction(scope: Scope, headers: Headers) -> bool:
+    if scope.get("method") != "POST":
+        return False
+    path = scope.get("path", "")
+    if _BUNDLE_PATH.fullmatch(path):
+        return True
+    return (path == _WEB_PREDICTION_PATH
+            and headers.get("content-type", "").startswith("multipart/form-data"))
+
+
+def ehr_body_limit(settings: ServiceSettings) -> LargerLimit:
+    """The limit of EHR prediction requests (the API's and the web form's)."""
+    return LargerLimit(settings.max_ehr_body_bytes, _is_ehr_prediction,
+                       "EHR prediction requests (a patient's FHIR Bundle)",
+                       f"${MAX_EHR_BODY_ENV} (ServiceSettings.max_ehr_body_bytes)")
+
 
 class BodySizeLimit:
-    """ASGI middleware enforcing ``max_bytes`` on the declared Content-Length and, for bodies
-    sent without one (chunked), on the bytes actually received."""
+    """ASGI middleware enforcing ``max_bytes`` (or the first of ``larger`` that applies to the
+    request) on the declared Content-Length and, for bodies sent without one (chunked), on the
+    bytes actually received."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: Sequence[LargerLimit] = ()
+                 ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.detail = f"request body larger than the {max_bytes}-byte limit"
+        self.larger = tuple(larger)
+
+    def _limit(self, scope: Scope, headers: Headers) -> tuple[int, str]:
+        for limit in self.larger:
+            if limit.applies(scope, headers):
+                return limit.max_bytes, limit.detail
+        return self.max_bytes, self.detail
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            response = JSONResponse({"detail": self.detail},
+        headers = Headers(scope=scope)
+        max_bytes, detail = self._limit(scope, headers)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            response = JSONResponse({"detail": detail},
                                     status_code=status.HTTP_413_CONTENT_TOO_LARGE)
             await response(scope, receive, send)
             return
@@ -34,10 +96,10 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    # Raised while FastAPI reads the body, before any handler runs; it answers
-                    # with this status.
-                    raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, self.detail)
+                if received > max_bytes:
+                    # Raised while the body is read, before any handler uses it; FastAPI
+                    # answers with this status.
+                    raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail)
             return message
 
         await self.app(scope, limited_receive, send)

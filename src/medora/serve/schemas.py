@@ -18,8 +18,9 @@ from medora.serve.db import ReviewAction, ReviewStatus, Role
 _PRINTABLE = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
 Text = Annotated[str, Field(min_length=1, max_length=2000, pattern=_PRINTABLE)]
 OptionalText = Annotated[str, Field(max_length=2000, pattern=_PRINTABLE)]
+PATIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$"
 PatientId = Annotated[str, Field(
-    min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
+    min_length=1, max_length=64, pattern=PATIENT_ID_PATTERN,
     description="The hospital's identifier for the patient, or for a molecule task the "
                 "compound's identifier (letters, digits, . _ : / -).",
     examples=["MRN-0042"])]
@@ -61,9 +62,12 @@ class Health(Schema):
 class Feature(Schema):
     name: str = Field(examples=["age"])
     description: str = Field(examples=["age at examination"])
-    kind: Literal["continuous", "binary", "ordinal", "categorical", "text"] = Field(
+    kind: Literal["continuous", "binary", "ordinal", "categorical", "text", "fhir_bundle",
+                  "datetime"] = Field(
         description="text: a molecule task's SMILES; categorical: one of the labels `expected` "
-                    "lists; the others are numbers.")
+                    "lists; fhir_bundle: an EHR task's patient record, sent as the request "
+                    "body of POST /predict/{task}/bundle; datetime: ISO 8601 (an EHR task's "
+                    "index time, a query parameter of that request); the others are numbers.")
     unit: str = Field(examples=["years"])
     expected: str = Field(description="The values a real patient can have.",
                           examples=["18 to 110 years"])
@@ -77,11 +81,13 @@ class TaskInfo(Schema):
         description="tabular: a patient's risk from clinical inputs; molecule: a property of "
                     "one compound from its SMILES; survival: a patient's probability of the "
                     "event by a horizon, with the survival curve; effect: a patient's "
-                    "treatment effect with the recommended arm.")
+                    "treatment effect with the recommended arm; event_sequence: a patient's "
+                    "risk at an index time from the coded history in a FHIR R4 Bundle, with "
+                    "the past events that drove it.")
     description: str
-    unit: str = Field(description="Unit of the predicted value: probability for tabular and "
-                                  "survival tasks, the property's unit for molecule tasks, the "
-                                  "outcome's unit for effect tasks.",
+    unit: str = Field(description="Unit of the predicted value: probability for tabular, "
+                                  "event-sequence and survival tasks, the property's unit for "
+                                  "molecule tasks, the outcome's unit for effect tasks.",
                       examples=["probability", "kcal/mol"])
     interval_coverage: float | None = Field(
         description="Nominal coverage of the interval given with each prediction; null when "
@@ -174,10 +180,12 @@ class PredictRequest(Schema):
 
 class Contribution(Schema):
     feature: str = Field(description="The input, or for a molecule the atom: its element "
-                                     "and index in the stored SMILES (C0, O2, ...).",
+                                     "and index in the stored SMILES (C0, O2, ...); for an EHR "
+                                     "task, a past event's code.",
                          examples=["age"])
     value: float | None = Field(description="The patient's value (null: missing); for an "
-                                            "atom, its index.", examples=[61.0])
+                                            "atom, its index; for a past event, its days "
+                                            "before the index time.", examples=[61.0])
     contribution: float = Field(description="Push on the log-odds of the outcome: positive "
                                             "raises the risk. For an atom, its weight in the "
                                             "predicted value's unit.", examples=[0.42])
@@ -223,16 +231,100 @@ class EffectDetails(Schema):
     reason: str = Field(description="Why this arm, or why no recommendation.")
 
 
+class RecordedEvent(Schema):
+    """One event of a patient's record, as the model read it."""
+
+    time: datetime | None = Field(default=None, description="When (UTC, no zone); null for a "
+                                                           "static fact (sex, race, "
+                                                           "ethnicity).")
+    code: str = Field(description="VOCAB/code as in the event table, or one of medora's codes "
+                                  "(ENCOUNTER/IMP, MEDS_BIRTH, GENDER/female).",
+                      examples=["LOINC/8302-2"])
+    value: float | None = Field(default=None, description="The event's number, if any.",
+                                examples=[172.4])
+    unit: str | None = Field(default=None, examples=["cm"])
+    text: str | None = Field(default=None, description="A coded or free-text value (a "
+                                                       "smoking status' SNOMED code).")
+    text_display: str | None = Field(default=None, description="A coded value's display "
+                                                               "text from the bundle.",
+                                     examples=["Never smoked tobacco (finding)"])
+    encounter: str | None = Field(default=None, description="The encounter it belongs to.")
+    display: str | None = Field(default=None, description="The code's display text from the "
+                                                          "bundle (or medora's name for its "
+                                                          "own codes).",
+                                examples=["Body Height"])
+
+
+class TopEvent(RecordedEvent):
+    position: int | None = Field(default=None, description="Its place in `inputs.events`.")
+    vocabulary: str = Field(examples=["LOINC"])
+    concept: str = Field(description="The code within its vocabulary.", examples=["8302-2"])
+    days_before: float | None = Field(default=None, description="Days from the event to the "
+                                                                "index time; null for a static "
+                                                                "fact.")
+    contribution: float = Field(description="Push on the log-odds of the outcome: positive "
+                                            "raises the risk.", examples=[0.31])
+    count: int = Field(default=1, description="Events it stands for: 1 for a sequence model's "
+                                              "events; for a bag-of-codes model, the events of "
+                                              "its code (shown on the most recent).")
+
+
+class IngestCounts(Schema):
+    read: int
+    accepted: int
+    rejected: int
+    skipped: int = Field(description="Resource types medora does not read (Claim, ...).")
+    events: int
+
+
+class RejectedResource(Schema):
+    kind: str = Field(examples=["Observation"])
+    reason: str = Field(examples=["bad date"])
+    location: str = Field(examples=["bundle#entry[12]"])
+    detail: str
+
+
+class EventSequenceDetails(Schema):
+    kind: Literal["event_sequence"]
+    index_time: datetime = Field(description="The prediction time: no later event reached the "
+                                             "model.")
+    index_source: str = Field(description="`given`, or the index event it is.",
+                              examples=["the latest inpatient discharge (ENCOUNTER_END/IMP) "
+                                        "in the record"])
+    age_at_index: float | None = Field(description="Years.", examples=[67.3])
+    events_in_record: int = Field(description="Events the bundle gave.")
+    events_seen: int = Field(description="Events the model read (stored in `inputs.events`).")
+    events_after_index: int = Field(description="Events after the index time, left out.")
+    events_before_window: int = Field(
+        description="Events at or before the index time older than the model's window (its "
+                    "most recent `max_events`), left out.")
+    max_events: int | None = Field(description="The model's window; null: it reads every "
+                                               "event (a bag-of-codes model).")
+    bundle_sha256: str = Field(description="SHA-256 of the bundle as sent.")
+    bundle_bytes: int
+    ingest: dict[str, IngestCounts] = Field(description="Per resource type, what became of the "
+                                                        "bundle's resources.")
+    rejected_by_reason: dict[str, int]
+    rejections: list[RejectedResource] = Field(description="The first rejected resources, "
+                                                           "with where and why.")
+    explanation_method: str
+    top_events: list[TopEvent] = Field(description="The past events with the largest "
+                                                   "contributions, either way.")
+
+
 class PredictionInfo(Schema):
     id: uuid.UUID
     task: str = Field(examples=["cardio.framingham_chd"])
     model_version: int = Field(examples=[2])
     patient_id: str = Field(description="The patient's identifier, or the compound's for a "
                                         "molecule task.", examples=["MRN-0042"])
-    inputs: dict[str, float | str | None] = Field(
+    inputs: dict[str, float | str | list[RecordedEvent] | None] = Field(
         description="The validated inputs, as used; for a molecule, its canonical SMILES "
-                    "(largest fragment).")
-    risk: float = Field(description="Calibrated probability of the outcome; for a molecule "
+                    "(largest fragment); for an EHR task, `events` (the events the model read, "
+                    "oldest first), `index_time` and `bundle_sha256` (the bundle itself is not "
+                    "kept).")
+    risk: float = Field(description="Calibrated probability of the outcome (for an EHR task, "
+                                    "at `details.index_time`); for a molecule "
                                     "task, the predicted value in `unit`; for a survival "
                                     "task, the probability of the event by `details.horizon`; "
                                     "for an effect task, the estimated effect in `unit`.",
@@ -254,18 +346,22 @@ class PredictionInfo(Schema):
         validation_alias="explanation",
         description="The inputs that moved this patient's risk most, either way; for a "
                     "molecule, every atom's weight in atom order (GET "
-                    "/predictions/{id}/atom-map draws them).")
-    details: SurvivalDetails | EffectDetails | None = Field(
+                    "/predictions/{id}/atom-map draws them); for an EHR task, the past events "
+                    "(their code, and days before the index time as the value; "
+                    "`details.top_events` describes each).")
+    details: SurvivalDetails | EffectDetails | EventSequenceDetails | None = Field(
         default=None, discriminator="kind",
         description="Survival: the curve, percentile and group; effect: the propensity, overlap "
-                    "and recommendation; null for tabular and molecule tasks.")
+                    "and recommendation; event_sequence: the index time, the event counts, "
+                    "the bundle's ingest counts and the top past events; null for tabular and "
+                    "molecule tasks.")
     review_status: ReviewStatus = Field(
         description="Advice until a clinician reviews it: pending, then accepted, overridden "
                     "or escalated.")
     created_by: str
     created_at: datetime
 
-    @computed_field(description="tabular, molecule, survival or effect.")
+    @computed_field(description="tabular, molecule, survival, effect or event_sequence.")
     @property
     def modality(self) -> scoring.Modality:
         return scoring.outcome(self.task).modality
@@ -299,7 +395,8 @@ class OverrideReview(Schema):
     clinician_value: float = Field(
         allow_inf_nan=False, examples=[0.05],
         description="The reviewer's own estimate, in the prediction's unit: a risk from 0 to 1 "
-                    "for a probability task (tabular, survival), any finite value for a "
+                    "for a probability task (tabular, survival, event_sequence), any finite "
+                    "value for a "
                     "molecule or effect task (a 422 names the task's range).")
 
 

@@ -1,5 +1,6 @@
 """Predictions through the service: one patient's JSON inputs validated exactly as a CSV row
-would be, or one molecule's SMILES sanitised exactly as a SMILES file's would be, scored by the
+would be, one molecule's SMILES sanitised exactly as a SMILES file's would be, or one patient's
+FHIR R4 Bundle read into events exactly as ``medora data ingest`` reads one, scored by the
 task's serving model, explained, and stored with an audit event.
 
 Every kind shares one path (serving version, write transaction, audit event, stop checks) and
@@ -17,7 +18,13 @@ the same stored columns, read by kind:
 - a treatment effect: ``risk`` is the estimated effect (treated minus control) in the
   outcome's unit with the model's interval (none for some models), ``threshold`` the effect a
   recommendation must exceed, ``flagged`` "outside overlap" (no recommendation is made), and
-  ``details`` the propensity, the overlap bounds and the recommended arm or the reason for none.
+  ``details`` the propensity, the overlap bounds and the recommended arm or the reason for none;
+- an EHR task (event sequence): ``risk`` is the calibrated probability at the index time with
+  its 95% interval, ``threshold``/``flagged`` the task's threshold as for a tabular risk,
+  ``inputs`` the events the model read (not the bundle) with the bundle's SHA-256,
+  ``explanation`` the model's top terms, and ``details`` the index time and how it was chosen,
+  the event counts (read, left out after the index time or before the model's window), what
+  became of the bundle's resources, and the top past events (see :mod:`medora.predict_ehr`).
 """
 
 from __future__ import annotations
@@ -49,6 +56,18 @@ from medora.explain.attributions import top_contributions
 from medora.models.calibrated import CalibratedModel
 from medora.models.regression import ConformalRegressor
 from medora.predict_effects import EffectPredictor, read_covariates
+from medora.predict_ehr import (
+    BUNDLE_INPUT,
+    EhrAssessment,
+    PatientRecord,
+    assess,
+    event_model,
+    parse_index_time,
+    prediction_details,
+    read_patient_bundle,
+    stored_inputs,
+    top_terms,
+)
 from medora.predict_survival import SurvivalPredictor, survival_inputs
 from medora.registry.store import ArtifactIntegrityError, ModelStore
 from medora.serve import audit, lifecycle
@@ -57,6 +76,7 @@ from medora.serve.errors import ConflictError, NotFoundError, ServiceError, Unav
 from medora.tasks import get_task, list_tasks
 from medora.tasks.base import Task
 from medora.tasks.effects import EffectTask
+from medora.tasks.ehr import EventSequenceTask
 from medora.tasks.molecules import MoleculeTask
 from medora.tasks.survival import SurvivalTask
 from medora.train.molecule_run import INTERVAL_COVERAGE
@@ -68,24 +88,29 @@ MAX_ATTEMPTS = 3  # scorings of one request when the serving version changes und
 SMILES_INPUT = "smiles"  # a molecule task's one input
 _INSERT_PREDICTION = insert(Prediction.__table__)
 
-ServedTask = Task | MoleculeTask | SurvivalTask | EffectTask
+ServedTask = Task | MoleculeTask | SurvivalTask | EffectTask | EventSequenceTask
 ServedModel = CalibratedModel | ConformalRegressor | SurvivalPredictor | EffectPredictor
-Modality = Literal["tabular", "molecule", "survival", "effect"]
-#: What the serving artifact of each kind of task must be.
+Modality = Literal["tabular", "molecule", "survival", "effect", "event_sequence"]
+#: What the serving artifact of each kind of task must be (an EHR task's CalibratedModel
+#: must hold an event model too: see ModelCache._load).
 SERVED_MODELS: dict[Modality, type] = {"tabular": CalibratedModel,
                                        "molecule": ConformalRegressor,
-                                       "survival": SurvivalPredictor, "effect": EffectPredictor}
+                                       "survival": SurvivalPredictor, "effect": EffectPredictor,
+                                       "event_sequence": CalibratedModel}
 #: Nominal coverage of the effect models' intervals (mean +/- t(0.975) spread, or EconML's 95%).
 EFFECT_INTERVAL_COVERAGE = 0.95
 
 log = logging.getLogger(__name__)
 
 
+_SERVED_KINDS = (Task, MoleculeTask, SurvivalTask, EffectTask, EventSequenceTask)
+
+
 def served_tasks() -> list[ServedTask]:
     """The registered tasks the service predicts: the tabular, survival and effect tasks,
-    scored from a patient's inputs, and the molecule tasks, scored from a SMILES."""
-    return [task for task in list_tasks()
-            if isinstance(task, Task | MoleculeTask | SurvivalTask | EffectTask)]
+    scored from a patient's inputs, the molecule tasks, scored from a SMILES, and the EHR
+    tasks, scored from a patient's FHIR Bundle."""
+    return [task for task in list_tasks() if isinstance(task, _SERVED_KINDS)]
 
 
 def served_task(name: str) -> ServedTask:
@@ -94,7 +119,7 @@ def served_task(name: str) -> ServedTask:
         task = get_task(name)
     except KeyError as error:
         raise NotFoundError(str(error.args[0])) from None
-    if not isinstance(task, Task | MoleculeTask | SurvivalTask | EffectTask):
+    if not isinstance(task, _SERVED_KINDS):
         raise NotFoundError(f"{name} ({task.modality} task) is not predicted by the service; "
                             "GET /tasks lists the tasks it predicts")
     return task
@@ -120,6 +145,8 @@ class Outcome:
 # CalibratedModel.predict_risk's interval (alpha 0.05).
 PROBABILITY = Outcome("tabular", "probability", 0.95, (0.0, 1.0))
 EVENT_PROBABILITY = Outcome("survival", "probability", None, (0.0, 1.0))
+# An EHR artifact is a CalibratedModel too: the same calibrated probability and interval.
+EHR_PROBABILITY = Outcome("event_sequence", "probability", 0.95, (0.0, 1.0))
 
 
 @functools.cache
@@ -141,6 +168,8 @@ def outcome(task_name: str) -> Outcome:
         return EVENT_PROBABILITY
     if isinstance(task, EffectTask):
         return Outcome("effect", effect_unit(task), EFFECT_INTERVAL_COVERAGE, None)
+    if isinstance(task, EventSequenceTask):
+        return EHR_PROBABILITY
     return PROBABILITY
 
 
@@ -235,6 +264,11 @@ class ModelCache:
             raise UnavailableError(f"{row.label} holds a {type(model).__name__}, not the "
                                    f"{kind.__name__} a {expected.modality} task is served "
                                    "with; register a model trained for this task or roll back")
+        if expected.modality == "event_sequence":
+            try:
+                event_model(model)
+            except TypeError as error:
+                raise UnavailableError(f"{row.label}: {error}, or roll back") from None
         if (isinstance(model, ConformalRegressor)
                 and model.conformal.coverage != expected.interval_coverage):
             raise UnavailableError(
@@ -327,17 +361,62 @@ def _molecule_input(task: MoleculeTask, inputs: Mapping[str, float | str | None]
 
 
 @dataclass(frozen=True)
+class BundleInputs:
+    """An EHR prediction's inputs: one patient's FHIR R4 Bundle as sent (JSON bytes) and,
+    optionally, the index time (ISO 8601 text; None: the task's latest index event)."""
+
+    bundle: bytes
+    index_time: str | None = None
+
+
+@dataclass(frozen=True)
+class EhrInput:
+    """An EHR patient as the model sees it, assessed, with the record it was read from."""
+
+    assessment: EhrAssessment
+    record: PatientRecord
+
+
+Inputs = Mapping[str, float | str | None] | BundleInputs
+
+
+@dataclass(frozen=True)
 class Prepared:
     """Validated inputs: as stored with the prediction, and as the model takes them."""
 
     stored: dict[str, Any]
-    model_input: pd.DataFrame | Chem.Mol
+    model_input: pd.DataFrame | Chem.Mol | EhrInput
 
 
-def prepare(task: ServedTask, model: ServedModel, inputs: Mapping[str, float | str | None]
-            ) -> Prepared:
+def bundle_path(task: ServedTask) -> str:
+    return f"/predict/{task.name}/bundle"
+
+
+def _ehr_input(task: EventSequenceTask, model: ServedModel, inputs: Inputs) -> Prepared:
+    """The patient of the bundle at the index time, scored and explained: reading the bundle
+    and choosing the index are its validation, and the events the model reads depend on the
+    model's window, so the model runs here."""
+    if not isinstance(inputs, BundleInputs):
+        raise InputValidationError("inputs", [
+            f"{BUNDLE_INPUT}: {task.name} predicts from one patient's FHIR R4 Bundle, not from "
+            f"inputs; POST the bundle as the request body to {bundle_path(task)}"])
+    assert isinstance(model, CalibratedModel)  # checked when loaded
+    index_time = parse_index_time(inputs.index_time)
+    record = read_patient_bundle(inputs.bundle)
+    assessment = assess(task, model, record, index_time, explain=True)
+    return Prepared(stored_inputs(assessment, record), EhrInput(assessment, record))
+
+
+def prepare(task: ServedTask, model: ServedModel, inputs: Inputs) -> Prepared:
     """Validate ``inputs`` for ``task`` (an effect task's against its serving ``model``'s
-    covariates); raises :class:`InputValidationError` listing every problem."""
+    covariates; an EHR task's bundle read and assessed by ``model``); raises
+    :class:`InputValidationError` listing every problem."""
+    if isinstance(task, EventSequenceTask):
+        return _ehr_input(task, model, inputs)
+    if isinstance(inputs, BundleInputs):
+        raise InputValidationError("inputs", [
+            f"{BUNDLE_INPUT}: {task.name} is not predicted from a FHIR Bundle; POST its inputs "
+            f"to /predict/{task.name} (GET /tasks lists them)"])
     if isinstance(task, MoleculeTask):
         smiles = _molecule_input(task, inputs)
         return Prepared({SMILES_INPUT: smiles}, stored_molecule(smiles))
@@ -379,6 +458,9 @@ def score(task: ServedTask, model: ServedModel, prepared: Prepared) -> Score:
     """The prediction of ``model`` (the task's serving version, checked to be of the task's
     kind when loaded) for the prepared inputs."""
     x = prepared.model_input
+    if isinstance(x, EhrInput):
+        assert isinstance(task, EventSequenceTask)
+        return _score_ehr(task, x)
     if isinstance(model, ConformalRegressor):
         return _score_molecule(model, x)
     assert isinstance(x, pd.DataFrame)
@@ -403,6 +485,20 @@ def _score_patient(task: Task, model: CalibratedModel, x: pd.DataFrame) -> Score
                  explanation=[{"feature": c.feature, "value": c.value,
                                "contribution": round(c.contribution, RISK_DECIMALS)}
                               for c in contributions])
+
+
+def _score_ehr(task: EventSequenceTask, patient: EhrInput) -> Score:
+    """Calibrated risk at the index time with its 95% interval, flagged at the task's
+    threshold, the model's top terms, and where, on what and why (see
+    :func:`medora.predict_ehr.prediction_details`)."""
+    assessment = patient.assessment
+    return Score(risk=round(assessment.risk, RISK_DECIMALS),
+                 lower=round(assessment.lower, RISK_DECIMALS),
+                 upper=round(assessment.upper, RISK_DECIMALS),
+                 threshold=task.threshold.value, threshold_source=task.threshold.source,
+                 flagged=bool(assessment.risk >= task.threshold.value),
+                 explanation=top_terms(assessment),
+                 details=prediction_details(assessment, patient.record))
 
 
 def _score_molecule(model: ConformalRegressor, mol: Chem.Mol) -> Score:
@@ -507,10 +603,11 @@ def atom_map(prediction: Prediction, image_format: Literal["png", "svg"]) -> byt
 
 
 def predict(database: Database, models: ModelCache, task: ServedTask, patient_id: str,
-            inputs: Mapping[str, float | str | None], actor: str) -> Prediction:
+            inputs: Inputs, actor: str) -> Prediction:
     """Score one patient (or, for a molecule task, one compound: ``patient_id`` is then the
-    compound's identifier) with the task's serving version and store the prediction, pending
-    review, in one write transaction.
+    compound's identifier; for an EHR task, ``inputs`` are the patient's bundle) with the
+    task's serving version and store the prediction, pending review, in one write
+    transaction.
 
     The model runs outside any transaction, with the version last seen serving the task (read
     first when there is none). The write transaction then checks, holding the version's row,

@@ -1,4 +1,4 @@
-"""The service's settings: database, signing secret, token lifetime, request size limit.
+"""The service's settings: database, signing secret, token lifetime, request size limits.
 
 The database URL comes from ``MEDORA_DATABASE_URL``, else it is the SQLite file
 ``$MEDORA_HOME/medora.db``. Everything is read from the environment, so each worker process of
@@ -7,6 +7,10 @@ The database URL comes from ``MEDORA_DATABASE_URL``, else it is the SQLite file
 The secret that signs access tokens comes from ``MEDORA_SECRET_KEY``, else from the file named by
 ``MEDORA_SECRET_KEY_FILE``, else from ``$MEDORA_HOME/secret.key``, generated on first use with
 mode 0600. It never has a default value and never lives in the repository.
+
+Request bodies are limited to 1 MiB, except EHR prediction requests, which carry a whole
+patient's FHIR Bundle (Synthea's average about 4.5 MB): those may have up to
+``MEDORA_MAX_EHR_BODY_BYTES`` bytes, 32 MiB unless set.
 """
 
 from __future__ import annotations
@@ -25,11 +29,24 @@ SECRET_KEY_ENV = "MEDORA_SECRET_KEY"
 SECRET_KEY_FILE_ENV = "MEDORA_SECRET_KEY_FILE"
 GENERATED_SECRET_NAME = "secret.key"
 MIN_SECRET_LENGTH = 32  # RFC 7518 section 3.2: an HS256 key has at least 256 bits
+MAX_EHR_BODY_ENV = "MEDORA_MAX_EHR_BODY_BYTES"
+DEFAULT_MAX_EHR_BODY_BYTES = 32 << 20
 
 
 def default_database_url() -> str:
     """``$MEDORA_DATABASE_URL``, else the SQLite file ``$MEDORA_HOME/medora.db``."""
     return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{medora_home() / 'medora.db'}"
+
+
+def max_ehr_body_bytes() -> int:
+    """``$MEDORA_MAX_EHR_BODY_BYTES`` (a whole number of bytes), else 32 MiB."""
+    text = os.environ.get(MAX_EHR_BODY_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_EHR_BODY_BYTES
+    if not text.isdigit() or int(text) == 0:
+        raise ValueError(f"${MAX_EHR_BODY_ENV} is {text!r}; give a whole number of bytes, e.g. "
+                         f"{64 << 20} for 64 MiB")
+    return int(text)
 
 
 def load_secret_key() -> str:
@@ -78,5 +95,7 @@ class ServiceSettings:
     registry_root: Path = field(default_factory=lambda: ModelStore().root)
     token_lifetime: timedelta = timedelta(minutes=15)
     max_body_bytes: int = 1 << 20
+    # An EHR prediction's body is a patient's whole FHIR Bundle (see the module docstring).
+    max_ehr_body_bytes: int = field(default_factory=max_ehr_body_bytes)
     # Predictions one worker process computes at once (see ServiceState.model_threads).
     model_threads: int = 2

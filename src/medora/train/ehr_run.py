@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from medora.data.bundled import DatasetProvenance
+from medora.data.bundled import DatasetProvenance, synthea_cohort, synthea_cohort_path
 from medora.data.tabular import InputValidationError
 from medora.evaluate.bootstrap import cluster_bootstrap_weights
 from medora.evaluate.calibration import PlattCalibrator
@@ -68,6 +68,10 @@ class EhrRun(Run):
 
 
 def event_table_provenance(path: Path) -> DatasetProvenance:
+    """The bundled cohort's provenance for its own table; a user's table named by its path
+    and digest."""
+    if path.resolve() == synthea_cohort_path().resolve():
+        return synthea_cohort().provenance
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -134,12 +138,15 @@ def _examples(result: ModelResult, test: EventSamples, y_test: np.ndarray
     return examples
 
 
+def event_table(data: Path | None) -> Path:
+    """``data``, else the bundled synthetic cohort's event table."""
+    return Path(data) if data is not None else synthea_cohort().path
+
+
 def load_event_samples(task: EventSequenceTask, data: Path | None) -> EventSamples:
-    """The task's samples of the event table ``data``, or an error saying what to pass."""
-    if data is None:
-        raise InputValidationError(task.name, [
-            "no event table given: pass --data PATH (Python: RunConfig(data=PATH)), the "
-            "Parquet file written by `medora data ingest`"])
+    """The task's samples of the event table ``data`` (default: the bundled cohort), or an
+    error saying what to pass."""
+    data = event_table(data)
     samples = task.load_samples(data)
     labels = samples.labels
     if len(samples) == 0 or labels.min() == labels.max():
@@ -153,13 +160,14 @@ def load_event_samples(task: EventSequenceTask, data: Path | None) -> EventSampl
 def train_event_task(task: EventSequenceTask, config: RunConfig,
                      store: ModelStore | None = None) -> EhrRun:
     """Train, compare, calibrate, evaluate, explain, audit and register models for ``task``
-    on the event table ``config.data``; writes report.html, metrics.json and card.md."""
+    on the event table ``config.data`` (default: the bundled synthetic cohort); writes
+    report.html, metrics.json and card.md."""
     from medora.evaluate.report import write_report
     from medora.registry.card import render_card
 
     console = Console(stderr=True, quiet=not config.progress)
-    samples = load_event_samples(task, config.data)
-    assert config.data is not None  # load_event_samples checked it
+    data = event_table(config.data)
+    samples = load_event_samples(task, data)
     names = compared_models(config, task.deep_model, (*task.other_deep_models,
                                                       *task.baselines))
     primary_name = names[0]
@@ -170,7 +178,7 @@ def train_event_task(task: EventSequenceTask, config: RunConfig,
     lacking = [part for part, rows in parts.items()
                if y[rows].min() == y[rows].max()]
     if lacking:
-        raise InputValidationError(str(config.data), [
+        raise InputValidationError(str(data), [
             f"task {task.name}: the {', '.join(lacking)} part(s) of the patient split have "
             f"only one outcome ({int(y.sum())} positive samples of "
             f"{samples.samples.loc[y == 1, 'subject_id'].nunique()} patients); use an event "
@@ -193,7 +201,7 @@ def train_event_task(task: EventSequenceTask, config: RunConfig,
     run = EhrRun(
         run_id=run_id, task=task, config=config,
         created_at=created_at.isoformat(timespec="seconds"),
-        provenance=event_table_provenance(Path(config.data)),
+        provenance=event_table_provenance(data),
         data_fingerprint=data_fingerprint(identity, y),
         **compared_on_test(task, names, results, y, split, indices),
         examples=_examples(results[primary_name], samples.subset(split.test), y_test),

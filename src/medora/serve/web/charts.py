@@ -93,16 +93,24 @@ def contribution_chart(contributions: Sequence[Contribution], units: Mapping[str
                        top: float = 8) -> ContributionChart:
     """Bars from a zero line in the middle of the plot area: right (red) for contributions
     that raise the risk, left (green) for those that lower it, the largest filling its side."""
+    return labelled_chart([(_label(item, units), item.contribution) for item in contributions],
+                          labels_width, amount_room, top)
+
+
+def labelled_chart(items: Sequence[tuple[str, float]], labels_width: float = 250,
+                   amount_room: float = 56, top: float = 8,
+                   digits: int = 2) -> ContributionChart:
+    """The chart of :func:`contribution_chart` for (label, contribution) pairs."""
     zero = labels_width + (WIDTH - labels_width) / 2
     half = (WIDTH - labels_width) / 2 - amount_room
-    largest = max((abs(item.contribution) for item in contributions), default=0.0) or 1.0
+    largest = max((abs(contribution) for _, contribution in items), default=0.0) or 1.0
     bars = []
-    for row, item in enumerate(contributions):
-        length = max(abs(item.contribution) / largest * half, 1.0)
-        raises = item.contribution > 0
+    for row, (label, contribution) in enumerate(items):
+        length = max(abs(contribution) / largest * half, 1.0)
+        raises = contribution > 0
         y = top + row * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) / 2
         bars.append(ContributionBar(
-            label=_label(item, units), amount=f"{item.contribution:+.2f}", raises_risk=raises,
+            label=label, amount=f"{contribution:+.{digits}f}", raises_risk=raises,
             x=zero if raises else zero - length, width=round(length, 1), y=y,
             amount_x=round(zero + length + 6 if raises else zero - length - 6, 1),
             amount_anchor="start" if raises else "end"))

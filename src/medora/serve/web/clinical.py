@@ -1,5 +1,7 @@
-"""The clinician's pages: the worklist with its new-prediction form, and the patient (or
-molecule) view with the prediction, its explanation, its review history and the review form."""
+"""The clinician's pages: the worklist with its new-prediction form (an EHR task's takes the
+patient's FHIR Bundle as a file), and the patient (or molecule) view with the prediction, its
+explanation (for an EHR task, the timeline of the events the model read, the drivers picked
+out), its review history and the review form."""
 
 from __future__ import annotations
 
@@ -12,24 +14,34 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
+from starlette.datastructures import UploadFile
 
 from medora.data.tabular import InputValidationError
+from medora.predict_ehr import BUNDLE_INPUT, INDEX_TIME_INPUT
 from medora.serve import lifecycle, scoring, worklist
 from medora.serve.catalog import task_info
 from medora.serve.db import ModelVersionRow, Prediction
 from medora.serve.errors import ConflictError, ServiceError
 from medora.serve.schemas import (
+    EventSequenceDetails,
     Feature,
     OverrideReview,
     PatientId,
     PredictionInfo,
+    RecordedEvent,
     ReviewInfo,
     ReviewRequest,
     SurvivalDetails,
 )
-from medora.serve.scoring import Outcome, ServedTask
+from medora.serve.scoring import BundleInputs, Inputs, Outcome, ServedTask
 from medora.serve.state import ServiceState, State
-from medora.serve.web.charts import contribution_chart, format_time, risk_bar, survival_curve
+from medora.serve.web.charts import (
+    contribution_chart,
+    format_time,
+    labelled_chart,
+    risk_bar,
+    survival_curve,
+)
 from medora.serve.web.forms import field_errors
 from medora.serve.web.pages import page_router, render
 from medora.serve.web.session import (
@@ -40,6 +52,8 @@ from medora.serve.web.session import (
     allow,
     form_for,
 )
+from medora.serve.web.timeline import TimelineEvent, build_timeline
+from medora.tasks.ehr import EventSequenceTask
 
 router = page_router()
 ReviewerPage = Annotated[WebSession, Depends(allow(*REVIEWERS))]
@@ -55,6 +69,8 @@ PATIENT_ID_RULE = ("use 1 to 64 letters, digits, '.', '_', ':', '/' or '-', star
 CLINICIAN_VALUE_RULE = "enter your own estimate of the risk, a number from 0 to 100 (%)"
 VALUE_RULE = "enter your own estimate of the value, {range}"
 ACTION_RULE = "choose what to do with the prediction"
+BUNDLE_RULE = "choose the patient's FHIR R4 Bundle, a .json file"
+DRIVER_LABEL = 40  # characters of a driver's label on the chart (the rest is cut)
 
 
 def prediction_path(prediction_id: uuid.UUID) -> str:
@@ -122,21 +138,42 @@ def _attribute(sent: PredictionForm, task: ServedTask, problems: list[str]) -> N
             sent.errors[prefixes[prefix]] = problem.removeprefix(prefix)
 
 
+def _bundle_inputs(form: SubmittedForm, sent: PredictionForm) -> BundleInputs | None:
+    """An EHR task's form as its inputs: the uploaded bundle and the index time (a
+    datetime-local field: ``2024-06-01T12:00``); None, with the problem noted, without a
+    file."""
+    sent.values = {INDEX_TIME_INPUT: form.text(INPUT_PREFIX + INDEX_TIME_INPUT)}
+    upload = form.fields.get(INPUT_PREFIX + BUNDLE_INPUT)
+    # The endpoint runs in a worker thread, so the spooled upload is read synchronously.
+    bundle = upload.file.read() if isinstance(upload, UploadFile) else b""
+    if not bundle:
+        sent.errors[BUNDLE_INPUT] = BUNDLE_RULE
+        return None
+    return BundleInputs(bundle, sent.values[INDEX_TIME_INPUT] or None)
+
+
 @router.post("/worklist/predict")
 def new_prediction(request: Request, form: ReviewerForm, state: State) -> Response:
     """Score one patient (or molecule) with the chosen task's serving model, as POST
-    /predict/{task} does, and show the new prediction."""
+    /predict/{task} (an EHR task's bundle: POST /predict/{task}/bundle) does, and show the new
+    prediction."""
     tasks = _predictable_tasks(state)
     task = next((t for t in tasks if t.name == form.text("task")), None)
     sent = PredictionForm(task, form.text("patient_id"))
     if task is None:
         sent.errors["task"] = "choose one of the tasks listed"
         return _worklist_page(request, form.session, state, "pending", sent, tasks, 422)
-    sent.values = {name: form.text(INPUT_PREFIX + name) for name in input_names(task)}
+    inputs: Inputs | None
+    if isinstance(task, EventSequenceTask):
+        inputs = _bundle_inputs(form, sent)
+    else:
+        sent.values = {name: form.text(INPUT_PREFIX + name) for name in input_names(task)}
+        inputs = {name: value or None for name, value in sent.values.items()}
     try:
         patient_id = _patient_ids.validate_python(sent.patient_id)
-        prediction = scoring.predict(state.database, state.models, task, patient_id,
-                                     {name: value or None for name, value in sent.values.items()},
+        if inputs is None:
+            return _worklist_page(request, form.session, state, "pending", sent, tasks, 422)
+        prediction = scoring.predict(state.database, state.models, task, patient_id, inputs,
                                      form.session.user.name)
     except ValidationError:
         sent.errors["patient_id"] = PATIENT_ID_RULE
@@ -195,6 +232,8 @@ def _prediction_page(request: Request, session: WebSession, state: ServiceState,
             atom_map, atom_map_problem = "", error.detail
         return render(request, "molecule.html", session, status_code=status_code,
                       atom_map=atom_map, atom_map_problem=atom_map_problem, **common)
+    if isinstance(info.details, EventSequenceDetails):
+        return _ehr_page(request, session, info, common, status_code)
     features = _features(info.task)
     if isinstance(info.details, SurvivalDetails):
         d = info.details
@@ -212,6 +251,30 @@ def _prediction_page(request: Request, session: WebSession, state: ServiceState,
         chart=contribution_chart(info.contributions,
                                  {name: spec.unit for name, spec in features.items()}),
         **common)
+
+
+def _driver_label(event: TimelineEvent) -> str:
+    label = f"{event.day} {event.label}" + (f" {event.value}" if event.value else "")
+    return label if len(label) <= DRIVER_LABEL else label[:DRIVER_LABEL - 1] + "…"
+
+
+def _ehr_page(request: Request, session: WebSession, info: PredictionInfo,
+              common: dict[str, object], status_code: int) -> HTMLResponse:
+    """An EHR prediction: the risk at the index time, the drivers, and the timeline of the
+    events the model read."""
+    assert isinstance(info.details, EventSequenceDetails)
+    assert info.risk_lower is not None and info.risk_upper is not None  # calibrated: always
+    stored = info.inputs.get("events")
+    events = stored if isinstance(stored, list) else []
+    timeline = build_timeline([event for event in events if isinstance(event, RecordedEvent)],
+                              info.details)
+    chart = labelled_chart([(_driver_label(event), event.driver.contribution)
+                            for event in timeline.drivers if event.driver], labels_width=320,
+                           digits=3)
+    return render(request, "ehr.html", session, status_code=status_code, timeline=timeline,
+                  details=info.details, chart=chart,
+                  risk_bar=risk_bar(info.risk, info.risk_lower, info.risk_upper,
+                                    info.threshold), **common)
 
 
 def _features(task_name: str) -> dict[str, Feature]:

@@ -15,9 +15,10 @@ from medora.tasks import get_task
 from medora.train.dispatch import train_any_task
 from medora.train.run import RunConfig
 
-#: One task of each kind the page shows: three risks, a survival curve, a treatment choice.
+#: One task of each kind the page shows: three risks, a survival curve, a treatment choice
+#: and a readmission risk from a FHIR record (trained on the bundled synthetic cohort).
 DEMO_TASKS = ("cardio.framingham_chd", "cardio.heart_failure_death", "oncology.wdbc_malignancy",
-              "oncology.gbsg2_recurrence", "effect.actg175")
+              "oncology.gbsg2_recurrence", "effect.actg175", "ehr.readmission_30d")
 DEMO_USERS = (("admin", "admin"), ("scientist", "data_scientist"), ("clinician", "clinician"),
               ("auditor", "auditor"))
 DEMO_ACTOR = "demo-setup"

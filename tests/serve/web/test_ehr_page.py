@@ -13,14 +13,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 
 from medora.serve.launch import MEDORA, running_service
 
 from ..conftest import Service
 from ..test_ehr_serving import BUNDLE, READMISSION, ehr_registry, ehr_running_service
 from .conftest import WebUser
-from .test_web_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _collect, _log_in
+from .test_web_browser import CHROMIUM, PASSWORD, _log_in, chromium_page
 
 PATIENT = "MRN-EHR-PAGE"
 
@@ -121,49 +121,39 @@ def ehr_server(tmp_path: Path) -> Iterator[str]:
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"needs Debian's Chromium at {CHROMIUM}")
 def test_a_clinician_uploads_a_bundle_and_reads_the_timeline_in_a_browser(
         ehr_server: str, tmp_path: Path) -> None:
-    problems: list[str] = []  # console errors: a blocked style sheet, a CSP violation, ...
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            tmp_path / "chromium-profile", executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
-        try:
-            page: Page = browser.pages[0] if browser.pages else browser.new_page()
-            page.set_default_timeout(20_000)
-            page.on("console", lambda message: _collect(problems, message))
-            _log_in(page, ehr_server, "clinician")
-            page.get_by_label("Task").select_option(READMISSION)
-            page.get_by_role("button", name="Show its inputs").click()
-            page.get_by_label("Patient identifier").fill(PATIENT)
-            page.get_by_label("Patient record (FHIR R4 Bundle)").set_input_files(BUNDLE)
-            page.get_by_role("button", name="Predict").click()
+    with chromium_page(tmp_path) as (page, problems):
+        _log_in(page, ehr_server, "clinician")
+        page.get_by_label("Task").select_option(READMISSION)
+        page.get_by_role("button", name="Show its inputs").click()
+        page.get_by_label("Patient identifier").fill(PATIENT)
+        page.get_by_label("Patient record (FHIR R4 Bundle)").set_input_files(BUNDLE)
+        page.get_by_role("button", name="Predict").click()
 
-            expect(page.get_by_role("heading", name=f"Patient {PATIENT}")).to_be_visible()
-            expect(page.get_by_role("img", name="Calibrated risk")).to_be_visible()
-            expect(page.get_by_role("img", name="Contributions to the log-odds")).to_be_visible()
-            strip = page.get_by_role("img", name="Timeline: 394 events")
-            expect(strip).to_be_visible()
-            drivers = page.locator("tr.driver")
-            expect(drivers).to_have_count(10)
-            expect(drivers.first).to_be_visible()  # inside an open encounter
-            # A closed encounter opens on a click and shows its events.
-            anchor = page.locator("details.visit:not([open])").first.get_attribute("id")
-            closed = page.locator(f"#{anchor}")
-            expect(closed.locator("table")).to_be_hidden()
-            closed.locator("summary").click()
-            expect(closed.locator("table")).to_be_visible()
-            # A driver's dot on the strip leads to its encounter.
-            dot = strip.locator("a").filter(has=page.locator("circle")).first
-            dot.click()
-            assert re.search(r"#group-\d+$", page.url)
-            target = page.url.rsplit("#", 1)[1]
-            expect(page.locator(f"#{target} tr.driver").first).to_be_visible()
-            page.screenshot(path=tmp_path / "ehr-patient-view.png", full_page=True)
+        expect(page.get_by_role("heading", name=f"Patient {PATIENT}")).to_be_visible()
+        expect(page.get_by_role("img", name="Calibrated risk")).to_be_visible()
+        expect(page.get_by_role("img", name="Contributions to the log-odds")).to_be_visible()
+        strip = page.get_by_role("img", name="Timeline: 394 events")
+        expect(strip).to_be_visible()
+        drivers = page.locator("tr.driver")
+        expect(drivers).to_have_count(10)
+        expect(drivers.first).to_be_visible()  # inside an open encounter
+        # A closed encounter opens on a click and shows its events.
+        anchor = page.locator("details.visit:not([open])").first.get_attribute("id")
+        closed = page.locator(f"#{anchor}")
+        expect(closed.locator("table")).to_be_hidden()
+        closed.locator("summary").click()
+        expect(closed.locator("table")).to_be_visible()
+        # A driver's dot on the strip leads to its encounter.
+        dot = strip.locator("a").filter(has=page.locator("circle")).first
+        dot.click()
+        assert re.search(r"#group-\d+$", page.url)
+        target = page.url.rsplit("#", 1)[1]
+        expect(page.locator(f"#{target} tr.driver").first).to_be_visible()
+        page.screenshot(path=tmp_path / "ehr-patient-view.png", full_page=True)
 
-            page.get_by_role("radio", name="Override").check()
-            page.get_by_role("textbox", name="Your risk estimate").fill("30")
-            page.get_by_role("textbox", name="Reason").fill("readmitted to another hospital")
-            page.get_by_role("button", name="Submit review").click()
-            expect(page.locator("#history")).to_contain_text("override 30.0%")
-        finally:
-            browser.close()
+        page.get_by_role("radio", name="Override").check()
+        page.get_by_role("textbox", name="Your risk estimate").fill("30")
+        page.get_by_role("textbox", name="Reason").fill("readmitted to another hospital")
+        page.get_by_role("button", name="Submit review").click()
+        expect(page.locator("#history")).to_contain_text("override 30.0%")
     assert problems == []

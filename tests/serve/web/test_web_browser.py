@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,45 @@ def _log_in(page: Page, url: str, name: str) -> None:
 def test_clinician_reviews_in_the_browser_and_the_auditor_sees_it(
         server: Server, patient: dict[str, float | None], tmp_path: Path) -> None:
     _api_prediction(server.url, patient)
-    problems: list[str] = []  # console errors: a blocked style sheet, a CSP violation, ...
+    with chromium_page(tmp_path) as (page, problems):
+        _log_in(page, server.url, "clinician")
+        expect(page).to_have_url(f"{server.url}/worklist")
+        page.get_by_role("link", name=PATIENT).click()
+        expect(page.get_by_role("heading", name=f"Patient {PATIENT}")).to_be_visible()
+        expect(page.get_by_role("img", name="Calibrated risk")).to_be_visible()
+        expect(page.get_by_role("img", name="Contributions to the log-odds")).to_be_visible()
+        assert "system-ui" in page.evaluate("getComputedStyle(document.body).fontFamily")
+        page.screenshot(path=tmp_path / "patient-view.png", full_page=True)
+
+        page.get_by_role("radio", name="Override").check()
+        page.get_by_role("textbox", name="Your risk estimate").fill("8")
+        page.get_by_role("textbox", name="Reason").fill("already on statins; LDL controlled")
+        page.get_by_role("button", name="Submit review").click()
+        history = page.locator("#history")
+        expect(history).to_contain_text("already on statins; LDL controlled")
+        expect(history.get_by_role("row")).to_contain_text(
+            ["When", "clinician override 8.0% already on statins"])
+        expect(page.locator(".status-overridden")).to_have_text("overridden")
+        page.screenshot(path=tmp_path / "patient-view-reviewed.png", full_page=True)
+
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_text("You have logged out.")).to_be_visible()
+
+        _log_in(page, server.url, "auditor")
+        expect(page).to_have_url(f"{server.url}/audit")
+        expect(page.get_by_text("Chain verified")).to_be_visible()
+        newest = page.locator("table.audit tbody tr").filter(has_text="review.override")
+        expect(newest).to_have_count(1)
+        expect(newest).to_contain_text("clinician")
+    assert problems == []
+    assert PATIENT not in server.log.read_text()
+
+
+@contextmanager
+def chromium_page(tmp_path: Path) -> Iterator[tuple[Page, list[str]]]:
+    """A page of a headless Chromium with its own profile in ``tmp_path``, and the console
+    errors it logs (a blocked style sheet, a CSP violation, ...), to be checked after."""
+    problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             tmp_path / "chromium-profile", executable_path=CHROMIUM, headless=True,
@@ -92,40 +131,9 @@ def test_clinician_reviews_in_the_browser_and_the_auditor_sees_it(
             page = browser.pages[0] if browser.pages else browser.new_page()
             page.set_default_timeout(20_000)
             page.on("console", lambda message: _collect(problems, message))
-
-            _log_in(page, server.url, "clinician")
-            expect(page).to_have_url(f"{server.url}/worklist")
-            page.get_by_role("link", name=PATIENT).click()
-            expect(page.get_by_role("heading", name=f"Patient {PATIENT}")).to_be_visible()
-            expect(page.get_by_role("img", name="Calibrated risk")).to_be_visible()
-            expect(page.get_by_role("img", name="Contributions to the log-odds")).to_be_visible()
-            assert "system-ui" in page.evaluate("getComputedStyle(document.body).fontFamily")
-            page.screenshot(path=tmp_path / "patient-view.png", full_page=True)
-
-            page.get_by_role("radio", name="Override").check()
-            page.get_by_role("textbox", name="Your risk estimate").fill("8")
-            page.get_by_role("textbox", name="Reason").fill("already on statins; LDL controlled")
-            page.get_by_role("button", name="Submit review").click()
-            history = page.locator("#history")
-            expect(history).to_contain_text("already on statins; LDL controlled")
-            expect(history.get_by_role("row")).to_contain_text(
-                ["When", "clinician override 8.0% already on statins"])
-            expect(page.locator(".status-overridden")).to_have_text("overridden")
-            page.screenshot(path=tmp_path / "patient-view-reviewed.png", full_page=True)
-
-            page.get_by_role("button", name="Log out").click()
-            expect(page.get_by_text("You have logged out.")).to_be_visible()
-
-            _log_in(page, server.url, "auditor")
-            expect(page).to_have_url(f"{server.url}/audit")
-            expect(page.get_by_text("Chain verified")).to_be_visible()
-            newest = page.locator("table.audit tbody tr").filter(has_text="review.override")
-            expect(newest).to_have_count(1)
-            expect(newest).to_contain_text("clinician")
+            yield page, problems
         finally:
             browser.close()
-    assert problems == []
-    assert PATIENT not in server.log.read_text()
 
 
 def _collect(problems: list[str], message: ConsoleMessage) -> None:

@@ -128,6 +128,27 @@ def plot(results: list[dict[str, Any]]) -> Figure:
     return figure
 
 
+def _document(args: argparse.Namespace, settings: dict[str, Any], data: dict[str, Any],
+              results: list[dict[str, Any]], load_before: tuple[float, ...]) -> dict[str, Any]:
+    """The results file: settings, data, environment, every task's result and the verdict."""
+    wins = sum(result["beats_best_baseline"] for result in results)
+    complete = {result["task"] for result in results} == set(TASKS)
+    verdict = (f"{CANDIDATE} beats the best bag-of-codes baseline on {wins} of "
+               f"{len(results)} task(s): target "
+               + (("MET" if wins >= TASKS_TO_WIN else "MISSED") if complete else
+                  "not judged (not every task was run)"))
+    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
+                         capture_output=True, text=True).stdout.strip()
+    return {
+        "benchmark": "ehr_models", "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "settings": {**settings, "tasks": [result["task"] for result in results]},
+        "data": data, "target": TARGET, "host_cpus": os.cpu_count(), "commit": git or None,
+        "load_average": {"before": [round(value, 2) for value in load_before],
+                         "after": [round(value, 2) for value in os.getloadavg()]},
+        "environment": environment(), "results": results, "wins": wins, "verdict": verdict,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=synthea_cohort().path,
@@ -137,6 +158,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
                         help="small models and few epochs: a smoke run, not a result")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the tasks the results file already holds for the same data "
+                             "and settings; run the others")
     parser.add_argument("--results", type=Path,
                         help="results file (default benchmarks/results/ehr_models.json, or "
                              "ehr_models-quick.json with --quick); the figure goes beside it")
@@ -148,9 +172,24 @@ def main() -> None:
                                              else "ehr_models.json")
     scratch = Path(tempfile.mkdtemp(prefix="medora-ehr-models-"))
     os.environ["MEDORA_HOME"] = str(scratch)  # the runs' registry, not the user's
+    data = asdict(event_table_provenance(args.data))
+    settings = {"seed": args.seed, "quick": args.quick,
+                "resamples": RunConfig(quick=args.quick).resamples,
+                "bootstrap": "test patients resampled with all their samples, stratified on "
+                             "having a positive sample; paired across models"}
+    # --resume: the tasks a previous run of the same data and settings completed are kept.
+    previous = (json.loads(result_file.read_text(encoding="utf-8"))
+                if args.resume and result_file.is_file() else {})
+    same = (previous.get("data", {}).get("sha256") == data["sha256"]
+            and {k: v for k, v in previous.get("settings", {}).items() if k != "tasks"}
+            == settings)
+    done = {result["task"]: result for result in previous.get("results", [])} if same else {}
     load_before = os.getloadavg()
-    results = []
+    results = [done[name] for name in args.tasks if name in done]
     for name in args.tasks:
+        if name in done:
+            console.print(f"{name}: kept from {result_file} (--resume)")
+            continue
         task = get_task(name)
         assert isinstance(task, EventSequenceTask)
         console.rule(name)
@@ -161,28 +200,12 @@ def main() -> None:
         results.append(task_result(task, run, args.data, args.seed,
                                    time.perf_counter() - started))
         console.print(results[-1]["verdict"], highlight=False)
-    wins = sum(result["beats_best_baseline"] for result in results)
-    complete = len(results) == len(TASKS)
-    verdict = (f"{CANDIDATE} beats the best bag-of-codes baseline on {wins} of "
-               f"{len(results)} task(s): target "
-               + (("MET" if wins >= TASKS_TO_WIN else "MISSED") if complete else
-                  "not judged (not every task was run)"))
-    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
-                         capture_output=True, text=True).stdout.strip()
-    document = {
-        "benchmark": "ehr_models", "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "settings": {"seed": args.seed, "quick": args.quick, "tasks": args.tasks,
-                     "resamples": RunConfig(quick=args.quick).resamples,
-                     "bootstrap": "test patients resampled with all their samples, stratified "
-                                  "on having a positive sample; paired across models"},
-        "data": asdict(event_table_provenance(args.data)),
-        "target": TARGET, "host_cpus": os.cpu_count(), "commit": git or None,
-        "load_average": {"before": [round(value, 2) for value in load_before],
-                         "after": [round(value, 2) for value in os.getloadavg()]},
-        "environment": environment(), "results": results, "wins": wins, "verdict": verdict,
-    }
-    result_file.parent.mkdir(parents=True, exist_ok=True)
-    result_file.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+        # Saved after every task, so a stopped run keeps what it finished (see --resume).
+        document = _document(args, settings, data, results, load_before)
+        result_file.parent.mkdir(parents=True, exist_ok=True)
+        result_file.write_text(json.dumps(document, indent=2, default=str) + "\n",
+                               encoding="utf-8")
+    document = _document(args, settings, data, results, load_before)
     plot(results).savefig(result_file.with_suffix(".png"), dpi=120)
 
     table = Table(title="Test AUROC / AUPRC (95% CI, patients resampled)")
@@ -196,7 +219,7 @@ def main() -> None:
     console.print(table)
     for result in results:
         console.print(result["verdict"], highlight=False)
-    console.print(verdict, highlight=False)
+    console.print(document["verdict"], highlight=False)
     if args.quick:
         console.print("[yellow]smoke run (--quick): small models; not a result[/yellow]")
     console.print(f"saved {result_file} and {result_file.with_suffix('.png')}")

@@ -166,3 +166,5 @@ def test_factory_builds_every_event_model() -> None:
 def test_bad_architecture_is_refused() -> None:
     with pytest.raises(ValueError, match="multiple of heads"):
         SequenceModelConfig(width=10, heads=4)
+    with pytest.raises(ValueError, match="max_steps_per_epoch"):
+        SequenceModelConfig(max_steps_per_epoch=0)

@@ -11,6 +11,7 @@ past event (at its time and age) raised or lowered the log-odds.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -157,6 +158,9 @@ class SequenceModelConfig:
     dropout: float = 0.1
     max_events: int = 128
     min_count: int = 5
+    #: Optimizer steps per epoch at most: a large cohort (one sample per patient-year) gets
+    #: larger batches rather than more steps, so an epoch's cost stays bounded.
+    max_steps_per_epoch: int = 100
 
     def __post_init__(self) -> None:
         if self.width < 2 or self.width % self.heads:
@@ -164,6 +168,9 @@ class SequenceModelConfig:
                              f"got {self.width}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.max_steps_per_epoch < 1:
+            raise ValueError(f"max_steps_per_epoch must be at least 1, got "
+                             f"{self.max_steps_per_epoch}")
 
 
 def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -205,7 +212,10 @@ class EventSequenceClassifier(ABC):
         self.vocabulary_ = CodeVocabulary.fit(samples, self.config.min_count)
         torch.manual_seed(self.seed)
         network = self._network(len(self.vocabulary_))
-        config = replace(self.trainer, seed=self.seed, description=f"{self.name}")
+        batch_size = max(self.trainer.batch_size,
+                         math.ceil(len(y) / self.config.max_steps_per_epoch))
+        config = replace(self.trainer, seed=self.seed, batch_size=batch_size,
+                         description=f"{self.name}")
         self.history_ = Trainer(config, collate=collate).fit(
             network, _loss, as_dataset(self._sequences(samples), y),
             as_dataset(self._sequences(validation_samples), check_binary_target(y_validation)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -147,3 +149,11 @@ def test_bad_settings_are_refused(samples: EventSamples) -> None:
         CodeVocabulary.fit(samples, min_count=0)
     with pytest.raises(ValueError, match="max_events"):
         event_sequences(samples, CodeVocabulary([]), max_events=0)
+
+
+def test_a_vocabulary_pickled_before_value_bins_reads_codes_alone() -> None:
+    old = CodeVocabulary(["LOINC/a1c"])
+    del old.value_edges  # as a vocabulary of a model trained before bins existed
+    restored = pickle.loads(pickle.dumps(old))
+    query = pd.DataFrame({"code": ["LOINC/a1c"], "numeric_value": [9.0]})
+    assert restored.decode(restored.encode(query)) == ["LOINC/a1c"]

@@ -89,6 +89,11 @@ class CodeVocabulary:
         ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         return cls([token for token, _ in ordered], value_edges)
 
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # A vocabulary pickled before measurements had bins read every event as its code
+        # alone, as the model it belongs to was trained.
+        self.__dict__.update({"value_edges": {}, **state})
+
     def __len__(self) -> int:
         """Ids in use, padding and unknown included (the embedding table's size)."""
         return len(self.codes) + 2

@@ -14,6 +14,8 @@ from medora.models.effect_baselines import CausalForest, DRLearner, TLearner, XL
 from medora.models.effects import (
     DragonNet,
     EffectModel,
+    OffsetModule,
+    OffsetTARNet,
     TARNet,
     dragonnet_loss,
     factual_loss,
@@ -81,6 +83,26 @@ def test_tarnet_recovers_heterogeneous_effect(tarnet: EffectModel,
     assert "not a 95% confidence interval" in prediction.interval
     mu0, mu1 = tarnet.predict_outcomes(data["test"][0])
     np.testing.assert_allclose(mu1 - mu0, prediction.cate, rtol=1e-6, atol=1e-6)
+
+
+def test_offset_tarnet_recovers_heterogeneous_effect_from_its_effect_head(
+        data: dict[str, Data]) -> None:
+    model = fit(small_network(OffsetTARNet), data)
+    assert pehe(model, data) < 0.3 * ate_only_pehe(data)
+    mu0, mu1 = model.predict_outcomes(data["test"][0])
+    np.testing.assert_allclose(mu1 - mu0, model.predict_effect(data["test"][0]).cate,
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_offset_module_adds_the_effect_head_to_the_control_head() -> None:
+    torch.manual_seed(0)
+    module = OffsetModule(5, (8,), (4,), (3,))
+    x = torch.randn(6, 5)
+    shared = module.representation(x)
+    outputs = module(x)
+    torch.testing.assert_close(outputs[:, 0:1], module.heads[0](shared))
+    torch.testing.assert_close(outputs[:, 1:2] - outputs[:, 0:1], module.heads[1](shared))
+    assert module.heads[1][-1].in_features == 3  # the effect head is its own, smaller stack
 
 
 def test_dragonnet_recovers_effect_and_propensity(dragonnet: EffectModel,

@@ -24,6 +24,7 @@ _EXPORTS = {
     "MLPClassifier": "tabular",
     "Model": "base",
     "MoleculeRegressor": "regression",
+    "OffsetTARNet": "effects",
     "TARNet": "effects",
     "TLearner": "effect_baselines",
     "TabularMLP": "tabular",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from medora.models.base import Model
 from medora.models.baselines import GradientBoostingModel, LogisticRegressionModel
 from medora.models.effect_baselines import CausalForest, DRLearner, TLearner, XLearner
-from medora.models.effects import DragonNet, EffectModel, TARNet
+from medora.models.effects import DragonNet, EffectModel, OffsetTARNet, TARNet
 from medora.models.fingerprint import FingerprintGradientBoosting, FingerprintRandomForest
 from medora.models.graph import DMPNNRegressor
 from medora.models.regression import MoleculeRegressor
@@ -64,7 +64,8 @@ def build_molecule_model(name: str, seed: int = 0, quick: bool = False, progress
 
 
 EFFECT_MODEL_CLASSES: dict[str, type[EffectModel]] = {
-    cls.name: cls for cls in (TARNet, DragonNet, TLearner, XLearner, DRLearner, CausalForest)
+    cls.name: cls for cls in (TARNet, DragonNet, OffsetTARNet, TLearner, XLearner, DRLearner,
+                              CausalForest)
 }
 
 
@@ -75,7 +76,7 @@ def build_effect_model(name: str, seed: int = 0, quick: bool = False, progress: 
         raise KeyError(f"unknown effect model {name!r}; available: "
                        f"{', '.join(sorted(EFFECT_MODEL_CLASSES))}")
     cls = EFFECT_MODEL_CLASSES[name]
-    if cls in (TARNet, DragonNet):
+    if cls in (TARNet, DragonNet, OffsetTARNet):
         trainer = TrainerConfig(max_epochs=15 if quick else 300, patience=5 if quick else 20,
                                 batch_size=64, learning_rate=1e-3, weight_decay=1e-4,
                                 progress=progress, checkpoint_dir=checkpoint_dir)

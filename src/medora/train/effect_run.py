@@ -54,8 +54,8 @@ from medora.train.run import (
     write_atomic,
 )
 
-#: The candidates: the better of the two on the validation patients is registered.
-DEEP_EFFECT_MODELS = ("tarnet", "dragonnet")
+#: The candidates: the best on the validation patients (factual error) is registered.
+DEEP_EFFECT_MODELS = ("tarnet", "dragonnet", "offset_tarnet")
 EFFECT_BASELINES = ("t_learner", "x_learner", "dr_learner", "causal_forest")
 METRIC_LABELS = {
     "ate": "ATE estimate",

@@ -210,7 +210,7 @@ DISCHARGE_INDEX = IndexRule(
 
 @dataclass(frozen=True)
 class EventSequenceTask:
-    """A named prediction problem over an event table the user supplies.
+    """A named prediction problem over an event table (the user's, or the bundled cohort).
 
     ``cohort`` maps a sorted event table to its samples (columns :data:`LABEL_COLUMNS`),
     drawn from the index times ``index`` allows; :meth:`build` adds inputs and demographics.

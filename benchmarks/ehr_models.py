@@ -55,10 +55,6 @@ TARGET = (f"the sequence model ({CANDIDATE}) beats the best bag-of-codes baselin
           f"test AUROC) on at least {TASKS_TO_WIN} of the {len(TASKS)} tasks")
 
 
-def _estimate(estimate: Any) -> dict[str, Any]:
-    return estimate.to_dict()
-
-
 def task_result(task: EventSequenceTask, run: EhrRun, data: Path, seed: int,
                 seconds: float) -> dict[str, Any]:
     """The models' test metrics, and the candidate against the best baseline, paired."""
@@ -68,15 +64,15 @@ def task_result(task: EventSequenceTask, run: EhrRun, data: Path, seed: int,
     weights = cluster_bootstrap_weights(y_test, samples.subjects[split.test],
                                         run.config.resamples, seed=seed)
     models = {name: {"display_name": result.display_name, "kind": result.kind,
-                     **{metric: _estimate(result.metrics[metric]) for metric in METRICS},
+                     **{metric: result.metrics[metric].to_dict() for metric in METRICS},
                      "training_seconds": round(result.training_seconds, 1)}
               for name, result in run.results.items()}
     baselines = [name for name in run.results if name not in SEQUENCE_MODELS]
     best = max(baselines, key=lambda name: run.results[name].metrics["auroc"].value)
     differences = {
-        sequence: {metric: _estimate(paired_difference(
+        sequence: {metric: paired_difference(
             metric, y_test, run.results[sequence].test_probability,
-            run.results[best].test_probability, task.threshold.value, weights))
+            run.results[best].test_probability, task.threshold.value, weights).to_dict()
             for metric in METRICS}
         for sequence in SEQUENCE_MODELS if sequence in run.results}
     auroc = differences[CANDIDATE]["auroc"]

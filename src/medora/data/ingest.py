@@ -21,7 +21,6 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -164,23 +163,19 @@ def ingest(source: str | Path, out: str | Path, *, chunk_rows: int = 200_000,
     """
     source, out = Path(source), Path(out)
     source_format, files = find_source(source)
-    # The size and digest are filled in when the hashing below completes.
+    size, digest = _fingerprint(files, source)
     report = IngestReport(source=str(source), output=str(out), source_format=source_format,
-                          source_files=len(files), source_bytes=0, source_sha256="")
+                          source_files=len(files), source_bytes=size, source_sha256=digest)
     started = time.perf_counter()
     records: Iterator[SourceRecord] = (read_omop(source) if source_format == "omop" else
                                        read_fhir(files, source))
-    # hashlib releases the GIL: the source is hashed on another core while it is read.
-    with ThreadPoolExecutor(1) as hasher:
-        fingerprint = hasher.submit(_fingerprint, files, source)
-        with EventWriter(out, chunk_rows) as writer:
-            for record in records:
-                report.add(record, max_listed)
-                writer.extend(record.events)
-            if writer.n_events:
-                summary = writer.close()
-                report.events, report.subjects = summary.events, summary.subjects
-        report.source_bytes, report.source_sha256 = fingerprint.result()
+    with EventWriter(out, chunk_rows) as writer:
+        for record in records:
+            report.add(record, max_listed)
+            writer.extend(record.events)
+        if writer.n_events:
+            summary = writer.close()
+            report.events, report.subjects = summary.events, summary.subjects
     report.seconds = round(time.perf_counter() - started, 3)
     report.write(report_path(out))
     return report

@@ -4,6 +4,8 @@ screen, on a small registered slice of FreeSolv."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -48,6 +50,32 @@ def test_predict_with_atom_maps(trained: Path) -> None:
     assert {"in_domain", "nearest_training_smiles", "top_atoms"} <= set(table.columns)
     png = (trained / "atom-maps" / "aspirin.png").read_bytes()
     assert png.startswith(b"\x89PNG")
+
+
+def test_a_registered_model_predicts_without_torch(trained: Path) -> None:
+    """Loading and predicting run on arrays: importing torch alone took over a second of every
+    ``medora predict`` call. A fresh interpreter gives the same values as this one."""
+    from rdkit import Chem
+
+    from medora.registry.store import ModelStore
+
+    smiles = ["CC(=O)Oc1ccccc1C(=O)O", "CCO", "[Xe]"]
+    script = (
+        "import sys\n"
+        "from rdkit import Chem\n"
+        "from medora.registry.store import ModelStore\n"
+        "store = ModelStore()\n"
+        f"predictor = store.load(store.get({TASK!r}))\n"
+        f"mols = [Chem.MolFromSmiles(s) for s in {smiles!r}]\n"
+        "print(*predictor.predict_interval(mols).value.tolist(), 'torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True)
+    *values, torch_loaded = result.stdout.split()
+    assert torch_loaded == "False"
+    store = ModelStore()
+    expected = store.load(store.get(TASK)).predict_interval(
+        [Chem.MolFromSmiles(s) for s in smiles]).value
+    assert [float(v) for v in values] == pytest.approx(expected.tolist(), abs=1e-6)
 
 
 def test_invalid_molecules_stop_unless_skipped(trained: Path) -> None:

@@ -45,31 +45,35 @@ def test_dmpnn_atom_weights_add_up_to_the_prediction_difference(dmpnn) -> None:
     import torch
 
     from medora.featurizers.graph import batch_graphs, featurize
+    from medora.models.dmpnn import GraphTensors
 
     mol = Chem.MolFromSmiles("OCc1ccccc1")
     (weights,) = dmpnn.explain([mol])
     assert weights.shape == (mol.GetNumAtoms(),)
     graph = featurize(mol)
-    batch = batch_graphs([graph], dmpnn._descriptors([mol]))
+    batch = GraphTensors.of(batch_graphs([graph], dmpnn._descriptors([mol])))
     with torch.no_grad():
         baseline = torch.stack([m(batch, torch.zeros_like(batch.atoms),
-                                  torch.zeros_like(batch.edges)) for m in dmpnn.members_]
+                                  torch.zeros_like(batch.edges))
+                                for m in dmpnn.member_networks()]
                                ).mean().item() * dmpnn.target_scale_ + dmpnn.target_mean_
     assert weights.sum() == pytest.approx(dmpnn.predict([mol])[0] - baseline, abs=0.05)
 
 
 def test_prediction_equals_the_trained_networks(dmpnn, freesolv_sample) -> None:
-    """Prediction runs its own evaluation of the members (split weights, sparse sums): it must
-    give what the trained modules give, in any grouping of the molecules."""
+    """Prediction runs its own evaluation of the members (on arrays, split weights, sparse
+    sums): it must give what the trained modules give, in any grouping of the molecules."""
     import torch
 
     from medora.featurizers.graph import batch_graphs, featurize
+    from medora.models.dmpnn import GraphTensors
 
     mols, _ = freesolv_sample
     mols = [*mols, Chem.MolFromSmiles("C"), Chem.MolFromSmiles("[Xe]")]  # molecules without bonds
-    batch = batch_graphs([featurize(mol) for mol in mols], dmpnn._descriptors(mols))
+    batch = GraphTensors.of(batch_graphs([featurize(mol) for mol in mols],
+                                         dmpnn._descriptors(mols)))
     with torch.no_grad():
-        expected = torch.stack([member(batch) for member in dmpnn.members_]).numpy()
+        expected = torch.stack([member(batch) for member in dmpnn.member_networks()]).numpy()
     expected = expected.astype(np.float64) * dmpnn.target_scale_ + dmpnn.target_mean_
     predicted = dmpnn.member_predictions(mols)
     assert predicted.shape == (2, len(mols))

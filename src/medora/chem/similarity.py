@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from itertools import chain
 
 import numpy as np
@@ -84,42 +84,56 @@ def _on_bits(fps: Sequence[ExplicitBitVect]) -> sparse.csr_matrix:
                              shape=(len(on_bits), MORGAN_BITS))
 
 
-def _tanimoto_blocks(query_fps: Sequence[ExplicitBitVect],
-                     reference_fps: Sequence[ExplicitBitVect]) -> Iterator[np.ndarray]:
-    """Tanimoto similarity of every query to every reference, ``_QUERY_BLOCK`` query rows at
-    a time: RDKit's value exactly (the shared bits are small integers, counted by one sparse
-    product per block instead of one RDKit call per query)."""
-    reference = _on_bits(reference_fps).T.toarray()  # (bits, references)
-    reference_counts = reference.sum(axis=0)
-    for start in range(0, len(query_fps), _QUERY_BLOCK):
-        queries = _on_bits(query_fps[start:start + _QUERY_BLOCK])
-        common = queries @ reference
-        union = np.diff(queries.indptr)[:, None] + reference_counts[None, :] - common
-        # RDKit's convention: 0 where both fingerprints are empty.
-        yield np.divide(common, union, out=np.zeros_like(common), where=union > 0)
+class FingerprintIndex:
+    """Reference fingerprints ready for Tanimoto search: their bits as one dense matrix,
+    built once however many queries follow (a prediction chunk by chunk searches the same
+    training set dozens of times)."""
+
+    def __init__(self, reference_fps: Sequence[ExplicitBitVect]) -> None:
+        self.bits = _on_bits(reference_fps).T.toarray().astype(np.float32)  # (bits, refs)
+        self.counts = self.bits.sum(axis=0)
+
+    def __len__(self) -> int:
+        return self.bits.shape[1]
+
+    def similarity_blocks(self, query_fps: Sequence[ExplicitBitVect]) -> Iterator[np.ndarray]:
+        """Tanimoto similarity of every query to every reference, ``_QUERY_BLOCK`` query rows
+        at a time: RDKit's value exactly (the shared bits are small integers, exact in
+        float32, counted by one sparse product per block instead of one RDKit call per
+        query)."""
+        for start in range(0, len(query_fps), _QUERY_BLOCK):
+            queries = _on_bits(query_fps[start:start + _QUERY_BLOCK])
+            common = (queries @ self.bits).astype(np.float64)
+            union = np.diff(queries.indptr)[:, None] + self.counts[None, :] - common
+            # RDKit's convention: 0 where both fingerprints are empty.
+            yield np.divide(common, union, out=np.zeros_like(common), where=union > 0)
+
+    def nearest(self, query_fps: Sequence[ExplicitBitVect], k: int = 1
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` most similar references of each query: ``(indices, similarities)``, both
+        ``(len(query_fps), k)``, most similar first; ties go to the lower reference index so
+        results are reproducible."""
+        if not 1 <= k <= len(self):
+            raise ValueError(f"k must be between 1 and {len(self)} reference molecules.")
+        indices = np.empty((len(query_fps), k), dtype=np.int64)
+        similarities = np.empty((len(query_fps), k), dtype=np.float64)
+        start = 0
+        for block in self.similarity_blocks(query_fps):
+            # argmax, like the stable sort, picks the lowest index among ties
+            order = (block.argmax(axis=1)[:, None] if k == 1
+                     else np.argsort(-block, axis=1, kind="stable")[:, :k])
+            indices[start:start + len(block)] = order
+            similarities[start:start + len(block)] = np.take_along_axis(block, order, axis=1)
+            start += len(block)
+        return indices, similarities
 
 
 def nearest_neighbours(
     query_fps: Sequence[ExplicitBitVect], reference_fps: Sequence[ExplicitBitVect], k: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` most Tanimoto-similar reference molecules of each query molecule.
-
-    Returns ``(indices, similarities)``, both of shape ``(len(query_fps), k)``, most similar
-    first; ties go to the lower reference index so results are reproducible.
-    """
-    if not 1 <= k <= len(reference_fps):
-        raise ValueError(f"k must be between 1 and {len(reference_fps)} reference molecules.")
-    indices = np.empty((len(query_fps), k), dtype=np.int64)
-    similarities = np.empty((len(query_fps), k), dtype=np.float64)
-    start = 0
-    for block in _tanimoto_blocks(query_fps, reference_fps):
-        # argmax, like the stable sort, picks the lowest index among ties
-        order = (block.argmax(axis=1)[:, None] if k == 1
-                 else np.argsort(-block, axis=1, kind="stable")[:, :k])
-        indices[start:start + len(block)] = order
-        similarities[start:start + len(block)] = np.take_along_axis(block, order, axis=1)
-        start += len(block)
-    return indices, similarities
+    """The ``k`` most Tanimoto-similar reference molecules of each query molecule
+    (:meth:`FingerprintIndex.nearest`)."""
+    return FingerprintIndex(reference_fps).nearest(query_fps, k)
 
 
 @dataclass(frozen=True)
@@ -161,7 +175,7 @@ class ApplicabilityDomain:
             raise ValueError(f"percentile must be within [0, 100], got {percentile}.")
         fps = list(training_fps)
         nearest_other, start = [], 0
-        for block in _tanimoto_blocks(fps, fps):
+        for block in FingerprintIndex(fps).similarity_blocks(fps):
             rows = np.arange(len(block))
             block[rows, start + rows] = -np.inf  # leave the molecule itself out
             nearest_other.extend(block.max(axis=1))
@@ -172,9 +186,17 @@ class ApplicabilityDomain:
             percentile=percentile,
         )
 
+    @cached_property
+    def index(self) -> FingerprintIndex:
+        """The training fingerprints indexed for search; built on first use, not pickled."""
+        return FingerprintIndex(self.training_fps)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {name: value for name, value in self.__dict__.items() if name != "index"}
+
     def assess(self, fps: Sequence[ExplicitBitVect]) -> list[DomainAssessment]:
         """For each molecule: its highest similarity to training, that molecule, and the flag."""
-        indices, similarities = nearest_neighbours(fps, self.training_fps, k=1)
+        indices, similarities = self.index.nearest(fps, k=1)
         return [
             DomainAssessment(
                 max_similarity=float(sim),

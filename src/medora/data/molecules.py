@@ -40,6 +40,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 from rdkit import Chem, rdBase
+from threadpoolctl import threadpool_limits
 
 from medora.data.tabular import InputValidationError
 
@@ -299,14 +300,16 @@ def worker_processes(n_items: int) -> int:
 
 
 def _start_worker() -> None:
-    """In a worker: the parallelism is the processes, so torch (if loaded) uses one thread,
-    which also keeps its thread pool, unusable after a fork, out of the way. And freed memory
+    """In a worker: the parallelism is the processes, so torch (if loaded) and the BLAS behind
+    numpy use one thread each, which also keeps torch's thread pool, unusable after a fork,
+    out of the way. And freed memory
     stays with the worker (glibc's malloc): a worker allocates and frees the same few
     megabyte-sized arrays over and over, and by default each one is mapped afresh from the
     system, page faults and all, which costs a third as much again as the arithmetic."""
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
+    threadpool_limits(1)
     try:
         libc = ctypes.CDLL(None)
         libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest

@@ -9,18 +9,19 @@ final "other" slot, so an element or state unseen in training still gets a valid
 Featurisation reads each atom and bond through RDKit once and builds every one-hot block for
 all molecules of a call in a few array operations (:func:`featurize_batch` goes straight to a
 batch); :func:`message_operators` turns a batch's edge lists into the sparse matrices that
-evaluate message passing as sparse-dense products at prediction time.
+evaluate message passing as sparse-dense products at prediction time. Everything here is
+arrays, without torch: a prediction never loads it (:mod:`medora.models.dmpnn` turns batches
+into tensors for training).
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from rdkit import Chem
+from scipy import sparse
 
 # The elements of organic and medicinal chemistry (H to Kr) plus iodine; anything else is
 # "other".
@@ -210,41 +211,39 @@ class GraphBatch:
     """Several molecules as one disconnected graph, with each atom's molecule recorded.
 
     ``descriptors`` holds optional molecule-level features appended before the output
-    network.
+    network. Arrays, so that prediction needs no torch; training converts a batch to tensors.
     """
 
-    atoms: torch.Tensor        # (total_atoms, ATOM_DIM)
-    edges: torch.Tensor        # (total_edges, BOND_DIM)
-    edge_index: torch.Tensor   # (2, total_edges)
-    reverse: torch.Tensor      # (total_edges,)
-    molecule: torch.Tensor     # (total_atoms,) index of each atom's molecule
+    atoms: np.ndarray        # (total_atoms, ATOM_DIM) float32
+    edges: np.ndarray        # (total_edges, BOND_DIM) float32
+    edge_index: np.ndarray   # (2, total_edges)
+    reverse: np.ndarray      # (total_edges,)
+    molecule: np.ndarray     # (total_atoms,) index of each atom's molecule
     n_molecules: int
-    descriptors: torch.Tensor | None = None
+    descriptors: np.ndarray | None = None  # (n_molecules, n_descriptors) float32
 
     def __len__(self) -> int:
         return self.n_molecules
 
 
-def _descriptor_tensor(descriptors: np.ndarray | None) -> torch.Tensor | None:
-    return None if descriptors is None else torch.from_numpy(
-        np.asarray(descriptors, dtype=np.float32))
+def _descriptor_array(descriptors: np.ndarray | None) -> np.ndarray | None:
+    return None if descriptors is None else np.asarray(descriptors, dtype=np.float32)
 
 
 def batch_graphs(graphs: Sequence[MolGraph], descriptors: np.ndarray | None = None) -> GraphBatch:
     atom_offsets = np.cumsum([0, *(g.n_atoms for g in graphs[:-1])])
     edge_offsets = np.cumsum([0, *(len(g.edges) for g in graphs[:-1])])
     return GraphBatch(
-        atoms=torch.from_numpy(np.concatenate([g.atoms for g in graphs])),
-        edges=torch.from_numpy(np.concatenate([g.edges for g in graphs]).reshape(-1, BOND_DIM)),
-        edge_index=torch.from_numpy(np.concatenate(
+        atoms=np.concatenate([g.atoms for g in graphs]),
+        edges=np.concatenate([g.edges for g in graphs]).reshape(-1, BOND_DIM),
+        edge_index=np.concatenate(
             [g.edge_index + offset for g, offset in zip(graphs, atom_offsets, strict=True)],
-            axis=1)),
-        reverse=torch.from_numpy(np.concatenate(
-            [g.reverse + offset for g, offset in zip(graphs, edge_offsets, strict=True)])),
-        molecule=torch.from_numpy(np.repeat(np.arange(len(graphs)),
-                                            [g.n_atoms for g in graphs])),
+            axis=1),
+        reverse=np.concatenate(
+            [g.reverse + offset for g, offset in zip(graphs, edge_offsets, strict=True)]),
+        molecule=np.repeat(np.arange(len(graphs)), [g.n_atoms for g in graphs]),
         n_molecules=len(graphs),
-        descriptors=_descriptor_tensor(descriptors),
+        descriptors=_descriptor_array(descriptors),
     )
 
 
@@ -254,14 +253,14 @@ def featurize_batch(mols: Sequence[Chem.Mol],
     features = _features(mols)
     n_edges = 2 * len(features.ends)
     return GraphBatch(
-        atoms=torch.from_numpy(features.atoms),
-        edges=torch.from_numpy(np.repeat(features.bonds, 2, axis=0)),
-        edge_index=torch.from_numpy(_directed(features.ends)),
+        atoms=features.atoms,
+        edges=np.repeat(features.bonds, 2, axis=0),
+        edge_index=_directed(features.ends),
         # Every molecule starts at an even edge, so the pairs (2i, 2i + 1) hold batch-wide.
-        reverse=torch.from_numpy(np.arange(n_edges, dtype=np.int64) ^ 1),
-        molecule=torch.from_numpy(np.repeat(np.arange(len(mols)), features.atom_counts)),
+        reverse=np.arange(n_edges, dtype=np.int64) ^ 1,
+        molecule=np.repeat(np.arange(len(mols)), features.atom_counts),
         n_molecules=len(mols),
-        descriptors=_descriptor_tensor(descriptors),
+        descriptors=_descriptor_array(descriptors),
     )
 
 
@@ -275,34 +274,24 @@ class MessageOperators:
     hidden state about once, where gathering and scattering read and write it several times.
     """
 
-    incoming: torch.Tensor    # (edges, edges)
-    into_atoms: torch.Tensor  # (atoms, edges)
-    readout: torch.Tensor     # (molecules, atoms)
+    incoming: sparse.csr_array    # (edges, edges)
+    into_atoms: sparse.csr_array  # (atoms, edges)
+    readout: sparse.csr_array     # (molecules, atoms)
 
 
 def _csr(row_counts: np.ndarray, columns: np.ndarray, values: np.ndarray,
-         n_columns: int) -> torch.Tensor:
-    """A CSR matrix from the number of entries in each row, their columns and values; 32-bit
-    indices, which the sparse product uses as they are (64-bit ones it converts every call)."""
-    crow = np.zeros(len(row_counts) + 1, dtype=np.int32)
-    np.cumsum(row_counts, out=crow[1:])
-    return torch.sparse_csr_tensor(
-        torch.from_numpy(crow), torch.from_numpy(columns.astype(np.int32)),
-        torch.from_numpy(values.astype(np.float32)), (len(row_counts), n_columns),
-        check_invariants=False)
-
-
-# torch warns, once per process, that sparse CSR support is "beta": have it do so here,
-# silenced. The one operation used (CSR times dense) is stable, and tested against the dense
-# computation.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)
-    _csr(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), 0)
+         n_columns: int) -> sparse.csr_array:
+    """A float32 CSR matrix from the number of entries in each row, their columns and values
+    (the entries of a row in the order given, not sorted)."""
+    pointers = np.zeros(len(row_counts) + 1, dtype=np.int32)
+    np.cumsum(row_counts, out=pointers[1:])
+    return sparse.csr_array((values.astype(np.float32), columns.astype(np.int32), pointers),
+                            shape=(len(row_counts), n_columns))
 
 
 def message_operators(batch: GraphBatch) -> MessageOperators:
-    source, destination = (index.numpy() for index in batch.edge_index)
-    reverse = batch.reverse.numpy()
+    source, destination = batch.edge_index
+    reverse = batch.reverse
     n_atoms, n_edges = len(batch.atoms), len(reverse)
     # Edges grouped by the atom they arrive at: arriving[first[u]:first[u] + indegree[u]].
     indegree = np.bincount(destination, minlength=n_atoms)
@@ -314,7 +303,7 @@ def message_operators(batch: GraphBatch) -> MessageOperators:
     within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     candidates = arriving[np.repeat(first[source], counts) + within]
     keep = candidates != np.repeat(reverse, counts)
-    atom_counts = np.bincount(batch.molecule.numpy(), minlength=batch.n_molecules)
+    atom_counts = np.bincount(batch.molecule, minlength=batch.n_molecules)
     return MessageOperators(
         incoming=_csr(counts - 1, candidates[keep], np.ones(total - n_edges), n_edges),
         into_atoms=_csr(indegree, arriving, np.ones(n_edges), n_edges),
@@ -325,9 +314,9 @@ def message_operators(batch: GraphBatch) -> MessageOperators:
 GraphItem = tuple[MolGraph, np.ndarray | None, float]
 
 
-class GraphDataset(torch.utils.data.Dataset):
-    """Featurised molecules with optional descriptors and targets; batch with
-    :func:`collate_graphs`."""
+class GraphDataset:
+    """Featurised molecules with optional descriptors and targets (a map-style dataset for a
+    torch ``DataLoader``); batch with :func:`medora.models.dmpnn.collate_graphs`."""
 
     def __init__(self, graphs: Sequence[MolGraph], targets: np.ndarray,
                  descriptors: np.ndarray | None = None) -> None:
@@ -341,9 +330,3 @@ class GraphDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> GraphItem:
         descriptors = None if self.descriptors is None else self.descriptors[index]
         return self.graphs[index], descriptors, float(self.targets[index])
-
-
-def collate_graphs(items: list[GraphItem]) -> tuple[GraphBatch, torch.Tensor]:
-    graphs, descriptors, targets = zip(*items, strict=True)
-    stacked = None if descriptors[0] is None else np.stack(descriptors)
-    return batch_graphs(graphs, stacked), torch.tensor(targets, dtype=torch.float32)

@@ -16,7 +16,7 @@ from typing import ClassVar, Self
 import numpy as np
 from rdkit import Chem
 
-from medora.chem.similarity import ApplicabilityDomain, morgan_fingerprints, nearest_neighbours
+from medora.chem.similarity import ApplicabilityDomain, morgan_fingerprints
 from medora.evaluate.conformal import SplitConformal
 from medora.models.base import ModelKind
 
@@ -97,8 +97,7 @@ class TrainingReference:
     def nearest(self, mols: Sequence[Chem.Mol], k: int = 3) -> tuple[np.ndarray, np.ndarray]:
         """Indices and Tanimoto similarities of each molecule's ``k`` nearest training
         molecules, most similar first."""
-        return nearest_neighbours(morgan_fingerprints(mols), self.domain.training_fps,
-                                  k=min(k, len(self.smiles)))
+        return self.domain.index.nearest(morgan_fingerprints(mols), k=min(k, len(self.smiles)))
 
 
 class ConformalRegressor:

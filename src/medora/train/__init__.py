@@ -1,6 +1,13 @@
 """Training: one Trainer for every torch model, seeding, and the end-to-end run of a task."""
 
-from medora.train.seed import seed_everything
-from medora.train.trainer import Trainer, TrainerConfig, TrainingHistory
+from medora._lazy import lazy_exports
 
-__all__ = ["Trainer", "TrainerConfig", "TrainingHistory", "seed_everything"]
+# Lazy, so that the torch-free records (``medora.train.config``) import without the Trainer.
+_EXPORTS = {
+    "Trainer": "trainer",
+    "TrainerConfig": "config",
+    "TrainingHistory": "config",
+    "seed_everything": "seed",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from medora.train.config import TrainerConfig, TrainingHistory
 from medora.train.seed import seed_everything
 
 LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -28,43 +29,8 @@ Collate = Callable[[list], tuple[object, torch.Tensor]]
 EpochCallback = Callable[[int, dict[str, float]], None]
 CHECKPOINT_NAME = "last.pt"
 
-
-@dataclass
-class TrainerConfig:
-    """How to train; every field is recorded with the run."""
-
-    max_epochs: int = 200
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    patience: int = 20
-    min_delta: float = 1e-4
-    seed: int = 0
-    checkpoint_dir: Path | None = None
-    progress: bool = True
-    description: str = "training"
-
-    def __post_init__(self) -> None:
-        for name in ("max_epochs", "batch_size", "patience"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
-
-
-@dataclass
-class TrainingHistory:
-    """What happened during training: per-epoch losses and where the best model was."""
-
-    train_loss: list[float] = field(default_factory=list)
-    validation_loss: list[float] = field(default_factory=list)
-    best_epoch: int = -1
-    best_validation_loss: float = float("inf")
-    stopped_early: bool = False
-    resumed_from_epoch: int | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+__all__ = ["CHECKPOINT_NAME", "Collate", "EpochCallback", "LossFunction", "Trainer",
+           "TrainerConfig", "TrainingHistory"]
 
 
 class Trainer:

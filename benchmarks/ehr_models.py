@@ -38,7 +38,7 @@ from rich.console import Console
 from rich.table import Table
 
 from medora.data.bundled import synthea_cohort
-from medora.evaluate.bootstrap import cluster_bootstrap_weights, paired_difference
+from medora.evaluate.bootstrap import paired_difference
 from medora.tasks import get_task
 from medora.tasks.ehr import EventSequenceTask
 from medora.train.ehr_run import EhrRun, event_table_provenance, train_event_task
@@ -55,14 +55,10 @@ TARGET = (f"the sequence model ({CANDIDATE}) beats the best bag-of-codes baselin
           f"test AUROC) on at least {TASKS_TO_WIN} of the {len(TASKS)} tasks")
 
 
-def task_result(task: EventSequenceTask, run: EhrRun, data: Path, seed: int,
-                seconds: float) -> dict[str, Any]:
-    """The models' test metrics, and the candidate against the best baseline, paired."""
-    samples = task.load_samples(data)
-    split = task.make_split(samples, seed)
-    y_test = run.y_test
-    weights = cluster_bootstrap_weights(y_test, samples.subjects[split.test],
-                                        run.config.resamples, seed=seed)
+def task_result(task: EventSequenceTask, run: EhrRun, seconds: float) -> dict[str, Any]:
+    """The models' test metrics, and the candidate against the best baseline, paired on the
+    run's own resamples of the test patients."""
+    y_test, weights = run.y_test, run.bootstrap_weights
     models = {name: {"display_name": result.display_name, "kind": result.kind,
                      **{metric: result.metrics[metric].to_dict() for metric in METRICS},
                      "training_seconds": round(result.training_seconds, 1)}
@@ -90,7 +86,7 @@ def task_result(task: EventSequenceTask, run: EhrRun, data: Path, seed: int,
         "task": task.name, "samples": run.cohort["samples"],
         "patients": run.cohort["sample_patients"], "positives": run.cohort["positives"],
         "split_sizes": run.split_sizes, "test_prevalence": run.prevalence["test"],
-        "test_patients": int(np.unique(samples.subjects[split.test]).size),
+        "test_patients": run.cohort["test_patients"],
         "models": models, "best_baseline": best,
         "sequence_minus_best_baseline": differences, "beats_best_baseline": beats,
         "beats_with_interval_above_zero": shown, "verdict": verdict,
@@ -194,7 +190,7 @@ def main() -> None:
         run = train_event_task(task, RunConfig(seed=args.seed, quick=args.quick,
                                                data=args.data, register=False,
                                                out_dir=scratch / name))
-        results.append(task_result(task, run, args.data, args.seed,
+        results.append(task_result(task, run,
                                    time.perf_counter() - started))
         console.print(results[-1]["verdict"], highlight=False)
         # Saved after every task, so a stopped run keeps what it finished (see --resume).

@@ -98,3 +98,15 @@ def test_read_events_conforms_a_foreign_meds_table(tmp_path: Path) -> None:
 ])
 def test_split_code(code: str, parts: tuple[str, str]) -> None:
     assert split_code(code) == parts
+
+
+def test_timestamps_are_naive_utc_and_a_bad_one_is_rejected_every_time() -> None:
+    from medora.data.meds import Reason, RecordRejected, parse_timestamp
+
+    for _ in range(2):  # the second reading comes from the cache and must be the same
+        assert parse_timestamp("2020-01-31T09:30:00+02:00", "effectiveDateTime") == datetime(
+            2020, 1, 31, 7, 30)
+        assert parse_timestamp(" 2020-01-31 ", "birthDate") == datetime(2020, 1, 31)
+        with pytest.raises(RecordRejected, match="issued '31/01/2020' is not an ISO 8601") as bad:
+            parse_timestamp("31/01/2020", "issued")
+        assert bad.value.reason is Reason.BAD_DATE

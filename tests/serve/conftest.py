@@ -31,7 +31,7 @@ from medora.serve.settings import ServiceSettings
 from medora.serve.state import ServiceState
 from medora.tasks import get_task
 from medora.tasks.cardio import FRAMINGHAM_CHD
-from medora.train.molecule_run import INTERVAL_COVERAGE
+from medora.tasks.molecules import INTERVAL_COVERAGE
 from medora.train.run import Run, RunConfig, train_task
 from medora.train.trainer import TrainerConfig
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from rdkit import Chem
@@ -37,11 +37,13 @@ from medora.models.regression import MoleculeRegressor
 from medora.train.config import TrainerConfig
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from medora.models.dmpnn import DMPNN
 
 #: Molecules per forward pass at prediction time: large enough that per-operation overhead
 #: vanishes, small enough that a member's hidden states stay in a core's cache (2 MiB of L2
-#: here: 512 molecules were twice as slow as 128).
+#: here, where the members' passes took about 30% less time than in batches of 512).
 PREDICTION_BATCH = 128
 
 #: One member's trained weights, by the name its torch module gives them.
@@ -112,7 +114,7 @@ class _MemberArithmetic:
         return (molecule @ self.final)[:, 0] + self.final_bias[0]
 
 
-def _weights_of(network: Any) -> MemberWeights:
+def _weights_of(network: nn.Module) -> MemberWeights:
     return {name: value.detach().numpy().copy() for name, value in network.state_dict().items()}
 
 

@@ -77,9 +77,8 @@ from medora.tasks import get_task, list_tasks
 from medora.tasks.base import Task
 from medora.tasks.effects import EffectTask
 from medora.tasks.ehr import EventSequenceTask
-from medora.tasks.molecules import MoleculeTask
+from medora.tasks.molecules import INTERVAL_COVERAGE, MoleculeTask
 from medora.tasks.survival import SurvivalTask
-from medora.train.molecule_run import INTERVAL_COVERAGE
 
 TOP_CONTRIBUTIONS = 5
 RISK_DECIMALS = 4  # as `medora predict` reports them

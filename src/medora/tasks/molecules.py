@@ -88,6 +88,11 @@ def scaffold_split(smiles: Sequence[str], seed: int, spec: SplitSpec) -> Split:
                  test=np.sort(np.asarray(test, dtype=int)))
 
 
+#: Nominal coverage of the conformal intervals every molecule model is trained, registered
+#: and served with.
+INTERVAL_COVERAGE = 0.9
+
+
 def _molecule_split_spec() -> SplitSpec:
     return SplitSpec(validation_fraction=0.1, test_fraction=0.1)
 

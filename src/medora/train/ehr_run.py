@@ -52,6 +52,9 @@ class EhrRun(Run):
 
     task: EventSequenceTask  # type: ignore[assignment]  # an event task, not a tabular one
     cohort: dict[str, int] = field(default_factory=dict)
+    #: The test patients' bootstrap resamples (as sample weights) behind every interval of
+    #: the run, the same for every model, so that differences between models are paired.
+    bootstrap_weights: np.ndarray | None = None
     split_kind: ClassVar[str] = ("patient-level random (every patient's samples in one part), "
                                  "stratified on whether a patient has a positive sample")
 
@@ -210,7 +213,9 @@ def train_event_task(task: EventSequenceTask, config: RunConfig,
                 "patients": int(samples.events["subject_id"].nunique()),
                 "samples": len(samples),
                 "sample_patients": int(samples.samples["subject_id"].nunique()),
+                "test_patients": int(np.unique(samples.subjects[split.test]).size),
                 "positives": int(y.sum())},
+        bootstrap_weights=indices,
     )
     finish_run(run, store, partial(render_card, template="card_ehr.md"),
                partial(write_report, template="report_ehr.html"), console)

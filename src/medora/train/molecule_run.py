@@ -29,7 +29,7 @@ from medora.models import build_molecule_model
 from medora.models.regression import ConformalRegressor, TrainingReference
 from medora.registry.store import ModelStore, ModelVersion
 from medora.tasks.base import Split
-from medora.tasks.molecules import MoleculeTask
+from medora.tasks.molecules import INTERVAL_COVERAGE, MoleculeTask
 from medora.train.run import (
     ComparedModel,
     RunConfig,
@@ -40,9 +40,6 @@ from medora.train.run import (
     metrics_envelope,
     start_run,
 )
-
-#: Nominal coverage of the conformal intervals every molecule model reports.
-INTERVAL_COVERAGE = 0.9
 
 
 @dataclass

@@ -34,13 +34,17 @@ def ingest_command(
     out: Annotated[Path, typer.Option(help="The event table to write (Parquet); the report "
                                            "goes beside it as <name>.ingest.json.")
                    ] = Path("events.parquet"),
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Processes reading a FHIR source's files (large NDJSON files in parts); "
+                    "default: MEDORA_WORKERS, else one per CPU. The output is the same for "
+                    "any number.")] = None,
 ) -> None:
     """Read clinical records into a sorted event table (subject, time, code, value, unit) and
     report every record read, rejected (why, where) or skipped."""
     from medora.data.ingest import ingest, report_path
 
     try:
-        report = ingest(source, out)
+        report = ingest(source, out, workers=workers)
     except InputValidationError as error:
         raise _fail(str(error)) from None
     counts = Table(title=f"{source} ({report.source_format}, {report.source_files} files)")

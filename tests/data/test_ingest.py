@@ -103,3 +103,60 @@ def test_find_source(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(InputValidationError, match=r"no FHIR file and no person\.csv"):
         find_source(empty)
+
+
+def _mixed_source(tmp_path: Path) -> Path:
+    """The bundles and the NDJSON fixtures in one folder, and many more rejected lines."""
+    source = tmp_path / "mixed"
+    shutil.copytree(BUNDLES, source / "bundles")
+    shutil.copytree(NDJSON, source / "ndjson")
+    lines = (NDJSON / "Observation.ndjson").read_text().splitlines(keepends=True)
+    (source / "ndjson" / "Observation.ndjson").write_text("".join(lines * 40))
+    return source
+
+
+@pytest.mark.parametrize("max_listed", [0, 3, 1000])
+def test_any_number_of_processes_gives_the_same_table_and_report(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, max_listed: int) -> None:
+    from medora.data import fhir
+
+    source = _mixed_source(tmp_path)
+    monkeypatch.setattr(fhir, "NDJSON_PART_BYTES", 700)  # NDJSON files in many parts
+    ndjson_parts, bundles = fhir.plan_fhir(source.rglob("*.*json*"), source)
+    assert len(ndjson_parts) > 10 and len(bundles) == 3
+    alone = ingest(source, tmp_path / "alone.parquet", workers=1, max_listed=max_listed)
+    together = ingest(source, tmp_path / "together.parquet", workers=2, max_listed=max_listed,
+                      chunk_rows=50)  # runs spilled and merged too
+    pd.testing.assert_frame_equal(read_events(tmp_path / "together.parquet"),
+                                  read_events(tmp_path / "alone.parquet"))
+    assert together.rejections == alone.rejections
+    assert (together.counts, together.rejected_by_reason) == (alone.counts,
+                                                              alone.rejected_by_reason)
+    assert alone.rejected_by_reason["bad date"] == 40
+    # Line numbers count from each file's start, whatever part a line was read in.
+    assert "ndjson/Observation.ndjson:6" in [item.location for item in alone.rejections]
+    if max_listed == 1000:
+        assert len(alone.rejections) == sum(alone.rejected_by_reason.values())
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        ingest(source, tmp_path / "never.parquet", workers=0)
+
+
+def test_a_bundle_does_not_point_into_another_bundle(tmp_path: Path) -> None:
+    """A bundle's resources resolve its own patients and the NDJSON ones, never another
+    bundle's: the bundles are read in any order, in any process."""
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "female"}
+    condition = {"resourceType": "Condition", "subject": {"reference": "Patient/p1"},
+                 "code": {"coding": [{"system": "http://snomed.info/sct", "code": "44054006"}]},
+                 "onsetDateTime": "2020-01-02"}
+
+    def bundle(*resources: dict) -> str:
+        return json.dumps({"resourceType": "Bundle", "type": "collection",
+                           "entry": [{"resource": r} for r in resources]})
+
+    (tmp_path / "a.json").write_text(bundle(patient))
+    (tmp_path / "b.json").write_text(bundle(condition))
+    (tmp_path / "Condition.ndjson").write_text(json.dumps(condition) + "\n")
+    report = ingest(tmp_path, tmp_path / "events.parquet")
+    assert [(item.location, item.reason) for item in report.rejections] == [
+        ("b.json#entry[0]", "unknown reference")]
+    assert report.counts["Condition"].accepted == 1  # the NDJSON line sees every patient

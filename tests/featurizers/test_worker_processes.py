@@ -3,6 +3,8 @@ must be exactly those of one process, in input order."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -19,7 +21,7 @@ SMILES = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "[Na+].[O-]C(=O)c1ccccc1"
 @pytest.fixture
 def parallel(monkeypatch: pytest.MonkeyPatch):
     """Make map_chunks fork its workers even for a handful of molecules."""
-    if len(molecules.os.sched_getaffinity(0)) < 2:
+    if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("one CPU: everything runs in one process")
     monkeypatch.setattr(molecules, "PARALLEL_MINIMUM", 1)
 

@@ -2,14 +2,16 @@
 resource) and bulk-export NDJSON (one resource per line, ``.ndjson`` or ``.ndjson.gz``),
 turned into events one resource at a time.
 
-Memory holds one bundle file or one NDJSON line, and the cohort's patients (every reference
-form that points at each); events leave as soon as their resource is read. A bundle is
+Memory holds one bundle file or one part of an NDJSON file (32 MB of whole lines), and the
+cohort's patients (every reference form that points at each). The files and parts can be
+read in several processes (:func:`read_fhir_parts`). A bundle is
 parsed by simdjson into its own compact form, and only the resources of the types below
 become Python objects: the billing resources (Claim, ExplanationOfBenefit) and the clinical
 notes (DocumentReference) that fill a third of a Synthea bundle are counted by type and
 never built. An NDJSON line is parsed only when its type is one of these. Patients are read
 first, in a bundle (whatever its entry order) and across NDJSON files (a scan for their
-lines), so a resource resolves its subject wherever its patient stands in the source.
+lines), so a resource resolves its subject wherever its patient stands among the NDJSON
+files or in its own bundle (a bundle does not point into another bundle).
 
 Each resource gives a :class:`~medora.data.meds.SourceRecord`: its events, or why it gave
 none. A resource whose subject is not a patient of the cohort is rejected, never guessed.
@@ -40,11 +42,13 @@ Other resource types are skipped and counted, not rejected.
 from __future__ import annotations
 
 import gzip
+import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TypeVar
 
 import orjson
 import simdjson
@@ -63,6 +67,7 @@ from medora.data.meds import (
 )
 
 Resource = dict[str, Any]
+_Digest = TypeVar("_Digest")
 
 #: FHIR code system URIs and the vocabulary names medora (and OMOP) gives them; a code of any
 #: other system keeps its URI as its vocabulary.
@@ -88,10 +93,23 @@ _PARTIAL_DATE = {4: "-01-01", 7: "-01"}  # FHIR allows a year, or a year and mon
 class Cohort:
     """The patients read so far, found by any reference that points at them: ``Patient/<id>``,
     the bundle entry's ``fullUrl`` (``urn:uuid:...``), or an absolute URL ending in
-    ``Patient/<id>``."""
+    ``Patient/<id>``. A :meth:`child` cohort sees its parent's patients and keeps its own
+    apart: one bundle's patients, read in any process, joined to the source's afterwards."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: Cohort | None = None) -> None:
         self._subjects: dict[str, int] = {}
+        self._parent = parent
+
+    def child(self) -> Cohort:
+        return Cohort(self)
+
+    @property
+    def own(self) -> dict[str, int]:
+        """The references added to this cohort itself, to each one's subject."""
+        return self._subjects
+
+    def update(self, references: Mapping[str, int]) -> None:
+        self._subjects.update(references)
 
     def add(self, patient_id: str, full_url: str | None) -> int:
         subject = stable_id(patient_id)
@@ -100,11 +118,17 @@ class Cohort:
             self._subjects[full_url] = subject
         return subject
 
-    def resolve(self, reference: str) -> int | None:
+    def _lookup(self, reference: str) -> int | None:
         subject = self._subjects.get(reference)
+        if subject is None and self._parent is not None:
+            return self._parent._lookup(reference)
+        return subject
+
+    def resolve(self, reference: str) -> int | None:
+        subject = self._lookup(reference)
         if subject is None and "/Patient/" in reference:
             logical_id = reference.rsplit("/Patient/", 1)[1].split("/", 1)[0]
-            subject = self._subjects.get(f"Patient/{logical_id}")
+            subject = self._lookup(f"Patient/{logical_id}")
         return subject
 
 
@@ -360,57 +384,134 @@ def coding_displays(resources: Iterable[object]) -> dict[str, str]:
     return displays
 
 
-def _lines(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+#: An NDJSON file is read in parts of about this many bytes (whole lines), so that one large
+#: file (a bulk export's Observation.ndjson) spreads over several processes.
+NDJSON_PART_BYTES = 32 << 20
 
 
-def read_ndjson(paths: Sequence[Path], cohort: Cohort, names: Sequence[str], *,
-                patients: bool) -> Iterator[SourceRecord]:
-    """The records of the lines of NDJSON files that hold a Patient (``patients``) or that do
-    not; a line's leading ``resourceType`` (else a text search) picks the lines, so only
-    those are parsed."""
-    for path, name in zip(paths, names, strict=True):
-        with _lines(path) as lines:
-            for number, line in enumerate(lines, start=1):
-                leading = _LEADING_TYPE.match(line)
-                if leading is not None:
-                    kind: str | None = leading[1].decode()
-                    is_patient = kind == "Patient"
-                elif line.isspace() or not line:
-                    continue
-                else:
-                    kind, is_patient = None, bool(_PATIENT_LINE.search(line))
-                if is_patient != patients:
-                    continue
-                if kind is not None and kind not in SUPPORTED:
-                    yield _unsupported(kind, f"{name}:{number}")
-                    continue
-                try:
-                    resource = orjson.loads(line)
-                except orjson.JSONDecodeError as error:
-                    yield _invalid_json(f"{name}:{number}", error)
-                    continue
-                yield read_resource(resource, cohort, f"{name}:{number}")
+@dataclass(frozen=True)
+class SourcePart:
+    """A piece of a FHIR source read on its own: a bundle file, or a run of whole lines of an
+    NDJSON file (a gzipped file is one part)."""
+
+    path: Path
+    name: str  # the file as locations show it
+    start: int = 0  # NDJSON: the byte offset of the part's first line
+    stop: int | None = None  # NDJSON: the offset after its last line; None: the file's end
+    first_line: int = 1
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """(line number, line) of an NDJSON part."""
+        if self.stop is None:
+            opener = gzip.open if self.path.name.endswith(".gz") else open
+            with opener(self.path, "rb") as lines:
+                yield from enumerate(lines, start=self.first_line)
+            return
+        with self.path.open("rb") as handle:
+            handle.seek(self.start)
+            text = handle.read(self.stop - self.start)
+        yield from enumerate(io.BytesIO(text), start=self.first_line)
 
 
-def is_fhir_file(path: Path) -> bool:
-    return path.name.endswith(BUNDLE_SUFFIXES + NDJSON_SUFFIXES)
+def _ndjson_parts(path: Path, name: str, part_bytes: int) -> list[SourcePart]:
+    if path.name.endswith(".gz"):
+        return [SourcePart(path, name)]
+    parts, start, line = [], 0, 1
+    with path.open("rb") as handle:
+        while block := handle.read(part_bytes):
+            block += handle.readline()  # to the end of the line the block cut
+            parts.append(SourcePart(path, name, start, start + len(block), line))
+            start += len(block)
+            line += block.count(b"\n")
+    return parts
 
 
-def read_fhir(paths: Iterable[Path], root: Path) -> Iterator[SourceRecord]:
-    """The records of FHIR files (bundles and NDJSON, see the module docstring), named
-    relative to ``root`` in their locations. The NDJSON patients come first, so a bundle may
-    point at them too."""
+def plan_fhir(paths: Iterable[Path], root: Path, part_bytes: int | None = None
+              ) -> tuple[list[SourcePart], list[SourcePart]]:
+    """The NDJSON parts (of about ``part_bytes``, default :data:`NDJSON_PART_BYTES`) and the
+    bundle files of ``paths``, in name order, named relative to ``root`` in their
+    locations."""
     paths = sorted(paths)
-    ndjson = [path for path in paths if path.name.endswith(NDJSON_SUFFIXES)]
-    bundles = [path for path in paths if path.name.endswith(BUNDLE_SUFFIXES)]
+    part_bytes = part_bytes or NDJSON_PART_BYTES
 
     def name(path: Path) -> str:
         return str(path.relative_to(root)) if path != root else path.name
 
+    ndjson = [part for path in paths if path.name.endswith(NDJSON_SUFFIXES)
+              for part in _ndjson_parts(path, name(path), part_bytes)]
+    bundles = [SourcePart(path, name(path)) for path in paths
+               if path.name.endswith(BUNDLE_SUFFIXES)]
+    return ndjson, bundles
+
+
+def read_part(part: SourcePart, cohort: Cohort, *, patients: bool = False
+              ) -> Iterator[SourceRecord]:
+    """The records of a bundle file (patients first), or of the lines of an NDJSON part that
+    hold a Patient (``patients``) or that do not; a line's leading ``resourceType`` (else a
+    text search) picks the lines, so only those are parsed."""
+    if part.path.name.endswith(BUNDLE_SUFFIXES):
+        yield from read_bundle(part.path, cohort, part.name)
+        return
+    for number, line in part.lines():
+        leading = _LEADING_TYPE.match(line)
+        if leading is not None:
+            kind: str | None = leading[1].decode()
+            is_patient = kind == "Patient"
+        elif line.isspace() or not line:
+            continue
+        else:
+            kind, is_patient = None, bool(_PATIENT_LINE.search(line))
+        if is_patient != patients:
+            continue
+        if kind is not None and kind not in SUPPORTED:
+            yield _unsupported(kind, f"{part.name}:{number}")
+            continue
+        try:
+            resource = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            yield _invalid_json(f"{part.name}:{number}", error)
+            continue
+        yield read_resource(resource, cohort, f"{part.name}:{number}")
+
+
+#: Maps a function over source parts, results in order (the builtin ``map``, or
+#: :func:`medora.data.parallel.ordered_map` with a process count).
+PartMap = Callable[[Callable[[SourcePart], Any], list[SourcePart]], Iterable[Any]]
+
+
+def read_fhir_parts(paths: Iterable[Path], root: Path,
+                    digest: Callable[[Iterator[SourceRecord]], _Digest],
+                    map_parts: PartMap = map) -> Iterator[_Digest]:
+    """``digest`` of the records of each part of a FHIR source, in the order
+    :func:`read_fhir` reads them; ``digest`` runs where the part is read (``map_parts`` may
+    read parts in other processes), so what comes back can be smaller than the records.
+
+    Three phases, each part in a phase reading the patients of the phases before: the NDJSON
+    patients; the bundles, each also resolving its own patients (a bundle does not see
+    another's); the other NDJSON lines, which resolve every patient of the source.
+    """
+    ndjson, bundles = plan_fhir(paths, root)
     cohort = Cohort()
-    names = [name(path) for path in ndjson]
-    yield from read_ndjson(ndjson, cohort, names, patients=True)
-    for path in bundles:
-        yield from read_bundle(path, cohort, name(path))
-    yield from read_ndjson(ndjson, cohort, names, patients=False)
+    for parts, patients in ((ndjson, True), (bundles, False), (ndjson, False)):
+        found: list[dict[str, int]] = []
+
+        def read(part: SourcePart, patients: bool = patients) -> tuple[_Digest, dict[str, int]]:
+            own = cohort.child()
+            return digest(read_part(part, own, patients=patients)), own.own
+
+        for result, references in map_parts(read, parts):
+            found.append(references)
+            yield result
+        for references in found:
+            cohort.update(references)
+
+
+def read_fhir(paths: Iterable[Path], root: Path) -> Iterator[SourceRecord]:
+    """The records of FHIR files (bundles and NDJSON; see :func:`read_fhir_parts` for the
+    order and which patients each resource may point at), in one process."""
+    for records in read_fhir_parts(paths, root, list):
+        yield from records
+
+
+def is_fhir_file(path: Path) -> bool:
+    return path.name.endswith(BUNDLE_SUFFIXES + NDJSON_SUFFIXES)

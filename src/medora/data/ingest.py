@@ -17,18 +17,23 @@ the table is not written (an earlier one at that path is kept).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+import pyarrow as pa
+
 from medora import __version__
-from medora.data.fhir import is_fhir_file, read_fhir
-from medora.data.meds import EventWriter, Reason, SourceRecord
+from medora.data.fhir import is_fhir_file, read_fhir_parts
+from medora.data.meds import EventWriter, Reason, SourceRecord, events_table
 from medora.data.omop import read_omop
+from medora.data.parallel import ordered_map, usable_processes
 from medora.data.tabular import InputValidationError
 
 SourceFormat = Literal["fhir", "omop"]
@@ -53,6 +58,39 @@ class Rejection:
     reason: str
     location: str  # file:line (NDJSON, CSV), file#entry[i] (bundle), or the file
     detail: str
+
+
+@dataclass
+class RecordTally:
+    """What a run of records gave, before it joins a report: the counts by kind, and every
+    rejection the report may list from the run, each with how many rejections of its reason
+    the run held before it.
+
+    A run's first ``max_listed`` rejections and the first of each reason are enough: a
+    rejection the whole source's report lists is one of those (the report lists its first
+    ``max_listed`` and the first of each reason), so runs read in other processes join the
+    report exactly as if it had read every record itself.
+    """
+
+    counts: dict[str, KindCounts] = field(default_factory=dict)
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    listable: list[tuple[Rejection, int]] = field(default_factory=list)
+
+    def add(self, record: SourceRecord, max_listed: int) -> None:
+        counts = self.counts.setdefault(record.kind, KindCounts())
+        counts.read += 1
+        if record.reason is None:
+            counts.accepted += 1
+            counts.events += len(record.events)
+        elif record.reason is Reason.UNSUPPORTED:
+            counts.skipped += 1
+        else:
+            counts.rejected += 1
+            seen = self.rejected_by_reason.get(record.reason, 0)
+            self.rejected_by_reason[record.reason] = seen + 1
+            if len(self.listable) < max_listed or not seen:
+                self.listable.append((Rejection(record.kind, record.reason, record.location,
+                                                record.detail), seen))
 
 
 @dataclass
@@ -84,20 +122,23 @@ class IngestReport:
                             for column in fields(KindCounts)))
 
     def add(self, record: SourceRecord, max_listed: int) -> None:
-        counts = self.counts.setdefault(record.kind, KindCounts())
-        counts.read += 1
-        if record.reason is None:
-            counts.accepted += 1
-            counts.events += len(record.events)
-        elif record.reason is Reason.UNSUPPORTED:
-            counts.skipped += 1
-        else:
-            counts.rejected += 1
-            seen = self.rejected_by_reason.get(record.reason, 0)
-            self.rejected_by_reason[record.reason] = seen + 1
-            if len(self.rejections) < max_listed or not seen:  # an example of every reason
-                self.rejections.append(Rejection(record.kind, record.reason, record.location,
-                                                 record.detail))
+        tally = RecordTally()
+        tally.add(record, max_listed)
+        self.merge(tally, max_listed)
+
+    def merge(self, tally: RecordTally, max_listed: int) -> None:
+        """Join the records of ``tally``, which came after every record already joined."""
+        for kind, counts in tally.counts.items():
+            total = self.counts.setdefault(kind, KindCounts())
+            for column in fields(KindCounts):
+                setattr(total, column.name,
+                        getattr(total, column.name) + getattr(counts, column.name))
+        before = dict(self.rejected_by_reason)
+        for rejection, earlier in tally.listable:
+            if len(self.rejections) < max_listed or not before.get(rejection.reason, 0) + earlier:
+                self.rejections.append(rejection)
+        for reason, count in tally.rejected_by_reason.items():
+            self.rejected_by_reason[reason] = before.get(reason, 0) + count
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,28 +192,61 @@ def _fingerprint(files: list[Path], root: Path) -> tuple[int, str]:
     return total, combined.hexdigest()
 
 
+#: OMOP records are tallied and handed to the writer in runs of this many.
+OMOP_RUN = 50_000
+
+
+@dataclass(frozen=True)
+class _RecordsRead:
+    """A run of records as the writer and the report take them: events in a table."""
+
+    events: pa.Table
+    tally: RecordTally
+
+
+def _read_records(records: Iterable[SourceRecord], max_listed: int) -> _RecordsRead:
+    tally, events = RecordTally(), []
+    for record in records:
+        tally.add(record, max_listed)
+        events.extend(record.events)
+    return _RecordsRead(events_table(events), tally)
+
+
+def _runs(records: Iterator[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+    while run := list(itertools.islice(records, size)):
+        yield run
+
+
 def ingest(source: str | Path, out: str | Path, *, chunk_rows: int = 200_000,
-           max_listed: int = 1000) -> IngestReport:
+           max_listed: int = 1000, workers: int | None = None) -> IngestReport:
     """Read a FHIR or OMOP source into the event table ``out`` (Parquet; see
     :mod:`medora.data.meds`) and write the report beside it (:func:`report_path`).
 
-    ``chunk_rows`` events are held in memory at most; the first ``max_listed`` rejections,
-    and the first of every reason, are listed with their location (all are counted). Raises
+    ``workers`` processes read a FHIR source's files, and large NDJSON files in parts
+    (default: ``MEDORA_WORKERS``, else one per CPU; 1 reads in this process); the table and
+    the report are the same for any number. About ``chunk_rows`` events are held in memory
+    (and a few parts' in flight); the first ``max_listed`` rejections, and the first of every
+    reason, are listed with their location (all are counted). Raises
     :class:`InputValidationError` for a source that is missing or of no known format, or an
     OMOP table without a column it needs.
     """
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     source, out = Path(source), Path(out)
     source_format, files = find_source(source)
     size, digest = _fingerprint(files, source)
     report = IngestReport(source=str(source), output=str(out), source_format=source_format,
                           source_files=len(files), source_bytes=size, source_sha256=digest)
     started = time.perf_counter()
-    records: Iterator[SourceRecord] = (read_omop(source) if source_format == "omop" else
-                                       read_fhir(files, source))
+    read = partial(_read_records, max_listed=max_listed)
+    runs: Iterator[_RecordsRead] = (
+        map(read, _runs(read_omop(source), OMOP_RUN)) if source_format == "omop" else
+        read_fhir_parts(files, source, read, partial(
+            ordered_map, processes=usable_processes() if workers is None else workers)))
     with EventWriter(out, chunk_rows) as writer:
-        for record in records:
-            report.add(record, max_listed)
-            writer.extend(record.events)
+        for run in runs:
+            report.merge(run.tally, max_listed)
+            writer.extend_table(run.events)
         if writer.n_events:
             summary = writer.close()
             report.events, report.subjects = summary.events, summary.subjects

@@ -190,7 +190,8 @@ def _sort(table: pa.Table) -> pa.Table:
     return table.sort_by([("subject_id", "ascending"), ("time", "ascending", "at_start")])
 
 
-def _to_table(events: Sequence[Event]) -> pa.Table:
+def events_table(events: Sequence[Event]) -> pa.Table:
+    """Events as a table of :data:`SCHEMA`, in their order."""
     columns = dict(zip(Event._fields, zip(*events, strict=True), strict=True)) if events else {}
     return pa.Table.from_arrays([pa.array(columns.get(field.name, ()), field.type)
                                  for field in SCHEMA], schema=SCHEMA)
@@ -283,6 +284,7 @@ class EventWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.chunk_rows = chunk_rows
         self._rows: list[Event] = []
+        self._tables: list[pa.Table] = []  # given as tables, before self._rows
         self._spilled = 0
         self._runs_path = self.path.with_name(f".{self.path.name}.runs")
         self._temporary = self.path.with_name(f".{self.path.name}.tmp")
@@ -291,21 +293,39 @@ class EventWriter:
 
     @property
     def n_events(self) -> int:
-        return self._spilled + len(self._rows)
+        return self._spilled + self._buffered()
 
     def extend(self, events: Iterable[Event]) -> None:
         self._rows.extend(events)
-        if len(self._rows) >= self.chunk_rows:
+        if self._buffered() >= self.chunk_rows:
             self._spill()
+
+    def extend_table(self, table: pa.Table) -> None:
+        """Events already in a table of :data:`SCHEMA` (read in another process), after those
+        given before."""
+        if self._rows:
+            self._tables.append(events_table(self._rows))
+            self._rows = []
+        self._tables.append(table)
+        if self._buffered() >= self.chunk_rows:
+            self._spill()
+
+    def _buffered(self) -> int:
+        return len(self._rows) + sum(table.num_rows for table in self._tables)
+
+    def _buffer(self) -> pa.Table:
+        """Everything given since the last spill, in order, as one table."""
+        table = pa.concat_tables([*self._tables, events_table(self._rows)])
+        self._tables, self._rows = [], []
+        return table
 
     def _spill(self) -> None:
         """Write the buffered events to the runs file as one sorted run (one row group)."""
         if self._runs is None:
             self._runs = pq.ParquetWriter(self._runs_path, SCHEMA, compression="lz4")
-        table = _sort(_to_table(self._rows))
+        table = _sort(self._buffer())
         self._runs.write_table(table, row_group_size=table.num_rows)
         self._spilled += table.num_rows
-        self._rows = []
 
     def close(self) -> EventTableSummary:
         """Sort, merge and commit the table to ``path``."""
@@ -314,9 +334,9 @@ class EventWriter:
         output = _SortedOutput(self._temporary, self.chunk_rows)
         try:
             if self._runs is None:  # everything fitted in one chunk: nothing to merge
-                output.add(_sort(_to_table(self._rows)))
+                output.add(_sort(self._buffer()))
             else:
-                if self._rows:
+                if self._buffered():
                     self._spill()
                 self._runs.close()
                 # A batch per run of 1/runs of a chunk keeps the merge within about one
@@ -334,7 +354,7 @@ class EventWriter:
     def discard(self) -> None:
         """Drop everything not committed; ``path`` keeps what it held before."""
         self._done = True
-        self._rows = []
+        self._rows, self._tables = [], []
         if self._runs is not None:
             self._runs.close()
         for path in (self._runs_path, self._temporary):

@@ -22,17 +22,11 @@ Charges, tautomers and stereochemistry are left as written.
 from __future__ import annotations
 
 import csv
-import ctypes
 import hashlib
 import io
 import math
-import multiprocessing
-import os
 import re
-import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -40,8 +34,8 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 from rdkit import Chem, rdBase
-from threadpoolctl import threadpool_limits
 
+from medora.data.parallel import ordered_map, usable_processes
 from medora.data.tabular import InputValidationError
 
 SMILES_SUFFIXES = (".smi", ".smiles", ".txt")
@@ -280,70 +274,20 @@ def _parse_value(raw: object, column: str) -> tuple[float, str]:
 #: Below this many molecules one process does the work: starting workers costs more.
 PARALLEL_MINIMUM = 2000
 _Result = TypeVar("_Result")
-_work: Callable[[int, int], object] | None = None  # the parent's task, inherited by a fork
-_pool_lock = threading.Lock()
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 
 
 def worker_processes(n_items: int) -> int:
-    """How many processes :func:`map_chunks` uses for ``n_items``: one for small inputs, off
-    the main thread (a server's request threads) or where processes cannot be forked; else
-    ``MEDORA_WORKERS`` if set, or one per CPU this process may run on."""
-    if (n_items < PARALLEL_MINIMUM or threading.current_thread() is not threading.main_thread()
-            or multiprocessing.current_process().daemon
-            or "fork" not in multiprocessing.get_all_start_methods()):
-        return 1
-    if os.environ.get("MEDORA_WORKERS", "").strip():
-        return max(1, int(os.environ["MEDORA_WORKERS"]))
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
-
-
-def _start_worker() -> None:
-    """In a worker: the parallelism is the processes, so torch (if loaded) and the BLAS behind
-    numpy use one thread each, which also keeps torch's thread pool, unusable after a fork,
-    out of the way. And freed memory
-    stays with the worker (glibc's malloc): a worker allocates and frees the same few
-    megabyte-sized arrays over and over, and by default each one is mapped afresh from the
-    system, page faults and all, which costs a third as much again as the arithmetic."""
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
-    threadpool_limits(1)
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest
-        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
-    except (OSError, AttributeError):  # not glibc: leave the allocator as it is
-        pass
-
-
-def _run_chunk(bounds: tuple[int, int]) -> object:
-    assert _work is not None, "a worker process runs only the task it was forked for"
-    return _work(*bounds)
+    """How many processes :func:`map_chunks` uses for ``n_items``: one for small inputs, else
+    :func:`~medora.data.parallel.usable_processes`."""
+    return 1 if n_items < PARALLEL_MINIMUM else usable_processes()
 
 
 def map_chunks(work: Callable[[int, int], _Result], n_items: int, chunk: int) -> list[_Result]:
     """``[work(start, stop) for each chunk of range(n_items)]``, in order; for large inputs in
-    forked worker processes (see :func:`worker_processes`), each using one thread.
-
-    A forked worker sees everything ``work`` sees (the molecules, a loaded model) without any
-    of it being sent; only the results come back, pickled, so they must be picklable (convert
-    RDKit molecules to bytes). ``work`` must give the same result in any process.
-    """
-    global _work
+    forked worker processes (:func:`~medora.data.parallel.ordered_map`), each using one
+    thread. Results must pickle (convert RDKit molecules to bytes)."""
     bounds = [(start, min(start + chunk, n_items)) for start in range(0, n_items, chunk)]
-    processes = min(worker_processes(n_items), len(bounds))
-    if processes < 2:
-        return [work(*bound) for bound in bounds]
-    with _pool_lock:
-        _work = work
-        try:
-            with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
-                                     initializer=_start_worker) as pool:
-                return list(pool.map(_run_chunk, bounds))
-        finally:
-            _work = None
+    return list(ordered_map(lambda bound: work(*bound), bounds, worker_processes(n_items)))
 
 
 # A molecule comes back from a worker with every property but RDKit's computed caches.

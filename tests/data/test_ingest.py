@@ -112,6 +112,9 @@ def _mixed_source(tmp_path: Path) -> Path:
     shutil.copytree(NDJSON, source / "ndjson")
     lines = (NDJSON / "Observation.ndjson").read_text().splitlines(keepends=True)
     (source / "ndjson" / "Observation.ndjson").write_text("".join(lines * 40))
+    # A Patient without an id, on line 61, past several parts of the file.
+    (source / "ndjson" / "Late.ndjson").write_text('{"resourceType": "Claim"}\n' * 60
+                                                   + '{"resourceType": "Patient"}\n')
     return source
 
 
@@ -134,7 +137,9 @@ def test_any_number_of_processes_gives_the_same_table_and_report(
                                                               alone.rejected_by_reason)
     assert alone.rejected_by_reason["bad date"] == 40
     # Line numbers count from each file's start, whatever part a line was read in.
-    assert "ndjson/Observation.ndjson:6" in [item.location for item in alone.rejections]
+    locations = [(item.location, item.reason) for item in alone.rejections]
+    assert ("ndjson/Observation.ndjson:6", "bad date") in locations
+    assert ("ndjson/Late.ndjson:61", "missing id") in locations
     if max_listed == 1000:
         assert len(alone.rejections) == sum(alone.rejected_by_reason.values())
     with pytest.raises(ValueError, match="workers must be at least 1"):

@@ -43,9 +43,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -398,32 +399,40 @@ class SourcePart:
     name: str  # the file as locations show it
     start: int = 0  # NDJSON: the byte offset of the part's first line
     stop: int | None = None  # NDJSON: the offset after its last line; None: the file's end
-    first_line: int = 1
+    first_line: int = 1  # the number of its first line in the file (0: not yet known)
 
-    def lines(self) -> Iterator[tuple[int, bytes]]:
-        """(line number, line) of an NDJSON part."""
-        if self.stop is None:
-            opener = gzip.open if self.path.name.endswith(".gz") else open
-            with opener(self.path, "rb") as lines:
-                yield from enumerate(lines, start=self.first_line)
-            return
+    def text(self) -> bytes:
+        """The bytes of a part of an NDJSON file (one with a ``stop``)."""
+        assert self.stop is not None, "a whole file is read line by line"
         with self.path.open("rb") as handle:
             handle.seek(self.start)
-            text = handle.read(self.stop - self.start)
-        yield from enumerate(io.BytesIO(text), start=self.first_line)
+            return handle.read(self.stop - self.start)
+
+    def lines(self) -> Iterator[bytes]:
+        """The lines of an NDJSON part."""
+        if self.stop is not None:
+            yield from io.BytesIO(self.text())
+            return
+        opener = gzip.open if self.path.name.endswith(".gz") else open
+        with opener(self.path, "rb") as lines:
+            yield from lines
 
 
 def _ndjson_parts(path: Path, name: str, part_bytes: int) -> list[SourcePart]:
-    if path.name.endswith(".gz"):
+    """The file in parts of about ``part_bytes`` of whole lines, each boundary found by one
+    seek and one line read; their first lines are numbered by :func:`_find_patients`."""
+    size = path.stat().st_size
+    if path.name.endswith(".gz") or size <= part_bytes:
         return [SourcePart(path, name)]
-    parts, start, line = [], 0, 1
+    bounds = [0]
     with path.open("rb") as handle:
-        while block := handle.read(part_bytes):
-            block += handle.readline()  # to the end of the line the block cut
-            parts.append(SourcePart(path, name, start, start + len(block), line))
-            start += len(block)
-            line += block.count(b"\n")
-    return parts
+        while bounds[-1] + part_bytes < size:
+            handle.seek(bounds[-1] + part_bytes)
+            handle.readline()  # to the start of the next line
+            bounds.append(handle.tell())
+    bounds.append(size)
+    return [SourcePart(path, name, start, stop, first_line=0)
+            for start, stop in itertools.pairwise(bounds) if stop > start]
 
 
 def plan_fhir(paths: Iterable[Path], root: Path, part_bytes: int | None = None
@@ -444,34 +453,70 @@ def plan_fhir(paths: Iterable[Path], root: Path, part_bytes: int | None = None
     return ndjson, bundles
 
 
-def read_part(part: SourcePart, cohort: Cohort, *, patients: bool = False
-              ) -> Iterator[SourceRecord]:
+def _line_type(line: bytes) -> tuple[str | None, bool] | None:
+    """(resourceType, whether a Patient) of an NDJSON line, without parsing it where its type
+    leads (the type is None where it does not); None for a blank line."""
+    leading = _LEADING_TYPE.match(line)
+    if leading is not None:
+        kind = leading[1].decode()
+        return kind, kind == "Patient"
+    if line.isspace() or not line:
+        return None
+    return None, bool(_PATIENT_LINE.search(line))
+
+
+def _line_record(line: bytes, kind: str | None, cohort: Cohort, location: str
+                 ) -> SourceRecord:
+    if kind is not None and kind not in SUPPORTED:
+        return _unsupported(kind, location)
+    try:
+        resource = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        return _invalid_json(location, error)
+    return read_resource(resource, cohort, location)
+
+
+def _find_patients(part: SourcePart) -> tuple[list[tuple[int, bytes]], int]:
+    """The Patient lines of an NDJSON part (their index in the part, the line) and how many
+    lines it has."""
+    if part.stop is None:  # a whole file: its lines are numbered from 1 as they come
+        text, lines = None, part.lines()
+    else:
+        # A Patient line holds '"Patient"' (its resourceType): a part without it anywhere
+        # (one of a bulk export's other files) is passed over by one search.
+        text = part.text()
+        lines = io.BytesIO(text) if b'"Patient"' in text else io.BytesIO()
+    found, count = [], 0
+    for count, line in enumerate(lines, start=1):
+        typed = _line_type(line)
+        if typed is not None and typed[1]:
+            found.append((count - 1, line))
+    if text is not None:
+        count = text.count(b"\n") + (not text.endswith(b"\n"))
+    return found, count
+
+
+def _numbered(parts: list[SourcePart], counts: list[int]) -> list[SourcePart]:
+    """``parts`` with the number of each one's first line in its file."""
+    numbered, line, previous = [], 1, None
+    for part, count in zip(parts, counts, strict=True):
+        line = 1 if part.path != previous else line
+        numbered.append(replace(part, first_line=line))
+        line, previous = line + count, part.path
+    return numbered
+
+
+def read_part(part: SourcePart, cohort: Cohort) -> Iterator[SourceRecord]:
     """The records of a bundle file (patients first), or of the lines of an NDJSON part that
-    hold a Patient (``patients``) or that do not; a line's leading ``resourceType`` (else a
-    text search) picks the lines, so only those are parsed."""
+    are not a Patient's (see :func:`read_fhir_parts` for those); a line's leading
+    ``resourceType`` (else a text search) tells them apart, so only lines read are parsed."""
     if part.path.name.endswith(BUNDLE_SUFFIXES):
         yield from read_bundle(part.path, cohort, part.name)
         return
-    for number, line in part.lines():
-        leading = _LEADING_TYPE.match(line)
-        if leading is not None:
-            kind: str | None = leading[1].decode()
-            is_patient = kind == "Patient"
-        elif line.isspace() or not line:
-            continue
-        else:
-            kind, is_patient = None, bool(_PATIENT_LINE.search(line))
-        if is_patient != patients:
-            continue
-        if kind is not None and kind not in SUPPORTED:
-            yield _unsupported(kind, f"{part.name}:{number}")
-            continue
-        try:
-            resource = orjson.loads(line)
-        except orjson.JSONDecodeError as error:
-            yield _invalid_json(f"{part.name}:{number}", error)
-            continue
-        yield read_resource(resource, cohort, f"{part.name}:{number}")
+    for number, line in enumerate(part.lines(), start=part.first_line):
+        typed = _line_type(line)
+        if typed is not None and not typed[1]:
+            yield _line_record(line, typed[0], cohort, f"{part.name}:{number}")
 
 
 #: Maps a function over source parts, results in order (the builtin ``map``, or
@@ -487,17 +532,24 @@ def read_fhir_parts(paths: Iterable[Path], root: Path,
     read parts in other processes), so what comes back can be smaller than the records.
 
     Three phases, each part in a phase reading the patients of the phases before: the NDJSON
-    patients; the bundles, each also resolving its own patients (a bundle does not see
+    patients (found by ``map_parts``, which also counts each part's lines; read here, being
+    few); the bundles, each also resolving its own patients (a bundle does not see
     another's); the other NDJSON lines, which resolve every patient of the source.
     """
     ndjson, bundles = plan_fhir(paths, root)
+    found_patients = list(map_parts(_find_patients, ndjson))
+    ndjson = _numbered(ndjson, [count for _, count in found_patients])
     cohort = Cohort()
-    for parts, patients in ((ndjson, True), (bundles, False), (ndjson, False)):
+    for part, (lines, _) in zip(ndjson, found_patients, strict=True):
+        yield digest(_line_record(line, "Patient", cohort,
+                                  f"{part.name}:{part.first_line + index}")
+                     for index, line in lines)
+    for parts in (bundles, ndjson):
         found: list[dict[str, int]] = []
 
-        def read(part: SourcePart, patients: bool = patients) -> tuple[_Digest, dict[str, int]]:
+        def read(part: SourcePart) -> tuple[_Digest, dict[str, int]]:
             own = cohort.child()
-            return digest(read_part(part, own, patients=patients)), own.own
+            return digest(read_part(part, own)), own.own
 
         for result, references in map_parts(read, parts):
             found.append(references)

@@ -91,8 +91,8 @@ NOTES = [
     "Every measurement reads files the corpus build just wrote (in the page cache).",
     "medora is measured as a user runs it (`medora data ingest`: one reading process per CPU) "
     "and held to one process; the peer has no parallel reader and runs in one. medora's peak "
-    "memory adds each forked process (the readers, and the one hashing the source) at the "
-    "largest one's peak, pages shared with the parent included: an upper bound.",
+    "memory adds each reading process at the largest one's peak, pages shared with the "
+    "parent included: an upper bound.",
 ]
 #: A lower-case UUID, as Synthea writes every id (resources, fullUrls, references).
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -310,12 +310,12 @@ def worker(spec: dict[str, Any]) -> None:
     # report the benchmark's own footprint. VmHWM is this program's own peak.
     status = Path("/proc/self/status").read_text(encoding="ascii")
     peak_kib = int(re.search(r"^VmHWM:\s*(\d+) kB", status, re.MULTILINE)[1])
-    # medora's processes forked from this one (with several readers: each reader and the one
-    # hashing the source), each counted at the largest one's peak, pages shared with this
-    # process included, so the total is an upper bound.
+    # medora's reading processes, forked from this one when there are several: each counted
+    # at the largest one's peak, pages shared with this process included, so the total is an
+    # upper bound.
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     readers = outcome.get("processes", 1)
-    forked = readers + 1 if readers > 1 else 0
+    forked = readers if readers > 1 else 0
     outcome["peak_rss_mb"] = round((peak_kib + forked * children.ru_maxrss) * 1024 / MB, 1)
     Path(spec["result"]).write_text(json.dumps(outcome), encoding="utf-8")
 

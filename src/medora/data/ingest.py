@@ -19,14 +19,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from functools import partial
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -195,40 +192,6 @@ def _fingerprint(files: list[Path], root: Path) -> tuple[int, str]:
     return total, combined.hexdigest()
 
 
-def _send_fingerprint(sending: Connection, files: list[Path], root: Path) -> None:
-    sending.send(_fingerprint(files, root))
-
-
-@contextmanager
-def _fingerprinting(files: list[Path], root: Path, background: bool
-                    ) -> Iterator[Callable[[], tuple[int, str]]]:
-    """A call giving :func:`_fingerprint` of the source; with ``background``, computed in a
-    forked process while the source is read (one more pass over every byte, on a core the
-    reading leaves idle part of the time: the calling process merging and writing alone)."""
-    if not background:
-        fingerprint = _fingerprint(files, root)
-        yield lambda: fingerprint
-        return
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_send_fingerprint, args=(sending, files, root),
-                              daemon=True)
-    process.start()
-    sending.close()
-
-    def result() -> tuple[int, str]:
-        try:
-            return receiving.recv()
-        except EOFError:  # the process failed: hash here, for the error if there is one
-            return _fingerprint(files, root)
-
-    try:
-        yield result
-    finally:
-        receiving.close()
-        process.join()
-
-
 #: OMOP records are tallied and handed to the writer in runs of this many.
 OMOP_RUN = 50_000
 
@@ -271,20 +234,19 @@ def ingest(source: str | Path, out: str | Path, *, chunk_rows: int = 200_000,
         raise ValueError(f"workers must be at least 1, got {workers}")
     source, out = Path(source), Path(out)
     source_format, files = find_source(source)
-    processes = usable_processes() if workers is None else workers
+    size, digest = _fingerprint(files, source)
     report = IngestReport(source=str(source), output=str(out), source_format=source_format,
-                          source_files=len(files), source_bytes=0, source_sha256="")
+                          source_files=len(files), source_bytes=size, source_sha256=digest)
     started = time.perf_counter()
     read = partial(_read_records, max_listed=max_listed)
-    with (_fingerprinting(files, source, processes > 1 and source_format == "fhir"
-                          ) as fingerprint, EventWriter(out, chunk_rows) as writer):
-        runs: Iterator[_RecordsRead] = (
-            map(read, _runs(read_omop(source), OMOP_RUN)) if source_format == "omop" else
-            read_fhir_parts(files, source, read, partial(ordered_map, processes=processes)))
+    runs: Iterator[_RecordsRead] = (
+        map(read, _runs(read_omop(source), OMOP_RUN)) if source_format == "omop" else
+        read_fhir_parts(files, source, read, partial(
+            ordered_map, processes=usable_processes() if workers is None else workers)))
+    with EventWriter(out, chunk_rows) as writer:
         for run in runs:
             report.merge(run.tally, max_listed)
             writer.extend_table(run.events)
-        report.source_bytes, report.source_sha256 = fingerprint()
         if writer.n_events:
             summary = writer.close()
             report.events, report.subjects = summary.events, summary.subjects

@@ -283,8 +283,8 @@ class EventWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.chunk_rows = chunk_rows
-        self._rows: list[Event] = []
-        self._tables: list[pa.Table] = []  # given as tables, before self._rows
+        self._tables: list[pa.Table] = []  # given since the last spill, in order
+        self._buffered = 0  # their rows
         self._spilled = 0
         self._runs_path = self.path.with_name(f".{self.path.name}.runs")
         self._temporary = self.path.with_name(f".{self.path.name}.tmp")
@@ -293,30 +293,23 @@ class EventWriter:
 
     @property
     def n_events(self) -> int:
-        return self._spilled + self._buffered()
+        return self._spilled + self._buffered
 
     def extend(self, events: Iterable[Event]) -> None:
-        self._rows.extend(events)
-        if self._buffered() >= self.chunk_rows:
-            self._spill()
+        self.extend_table(events_table(list(events)))
 
     def extend_table(self, table: pa.Table) -> None:
-        """Events already in a table of :data:`SCHEMA` (read in another process), after those
-        given before."""
-        if self._rows:
-            self._tables.append(events_table(self._rows))
-            self._rows = []
+        """Events already in a table of :data:`SCHEMA` (a run of records, read in this process
+        or another), after those given before."""
         self._tables.append(table)
-        if self._buffered() >= self.chunk_rows:
+        self._buffered += table.num_rows
+        if self._buffered >= self.chunk_rows:
             self._spill()
-
-    def _buffered(self) -> int:
-        return len(self._rows) + sum(table.num_rows for table in self._tables)
 
     def _buffer(self) -> pa.Table:
         """Everything given since the last spill, in order, as one table."""
-        table = pa.concat_tables([*self._tables, events_table(self._rows)])
-        self._tables, self._rows = [], []
+        table = pa.concat_tables(self._tables) if self._tables else events_table([])
+        self._tables, self._buffered = [], 0
         return table
 
     def _spill(self) -> None:
@@ -336,7 +329,7 @@ class EventWriter:
             if self._runs is None:  # everything fitted in one chunk: nothing to merge
                 output.add(_sort(self._buffer()))
             else:
-                if self._buffered():
+                if self._buffered:
                     self._spill()
                 self._runs.close()
                 # A batch per run of 1/runs of a chunk keeps the merge within about one
@@ -354,7 +347,7 @@ class EventWriter:
     def discard(self) -> None:
         """Drop everything not committed; ``path`` keeps what it held before."""
         self._done = True
-        self._rows, self._tables = [], []
+        self._tables, self._buffered = [], 0
         if self._runs is not None:
             self._runs.close()
         for path in (self._runs_path, self._temporary):

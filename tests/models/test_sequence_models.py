@@ -64,6 +64,12 @@ def test_networks_give_one_logit_per_sequence_ignoring_padding(network: torch.nn
     assert torch.allclose(network(changed)[0], logits[0], atol=1e-6)
 
 
+def test_transformer_drops_out_everywhere_but_the_attention_weights() -> None:
+    layer = TransformerNetwork(20, 8, 0.1, 1, 2).encoder.layers[0]
+    assert layer.self_attn.dropout == 0.0
+    assert layer.dropout1.p == layer.dropout2.p == layer.dropout.p == 0.1
+
+
 @pytest.mark.parametrize("cls", [EventTransformer, EventGRU])
 def test_fit_predict_proba_and_seeded_determinism(
         cls: type[EventSequenceClassifier], data: tuple[EventSamples, EventSamples]) -> None:

@@ -115,11 +115,22 @@ def tokens(events: pd.DataFrame, value_edges: dict[str, np.ndarray]) -> np.ndarr
     values = (events["numeric_value"].to_numpy(dtype=np.float64) if "numeric_value" in events
               else np.full(len(events), np.nan))
     out = codes.copy()
-    binned = ~np.isnan(values) & pd.Series(codes).isin(value_edges.keys()).to_numpy()
-    for code in np.unique(codes[binned]):
-        rows = np.flatnonzero(binned & (codes == code))
-        bins = np.searchsorted(value_edges[code], values[rows], side="right") + 1
-        out[rows] = [f"{code}#q{k}" for k in bins]
+    binned = np.flatnonzero(~np.isnan(values)
+                            & pd.Series(codes).isin(value_edges.keys()).to_numpy())
+    # Grouped by code once (comparing object arrays code by code is quadratic in effect),
+    # and each distinct (code, bin) token is formatted once.
+    code_ids, binned_codes = pd.factorize(codes[binned])
+    order = np.argsort(code_ids, kind="stable")
+    starts = np.searchsorted(code_ids[order], np.arange(len(binned_codes) + 1))
+    bins = np.empty(len(binned), np.int64)
+    for position, code in enumerate(binned_codes):
+        rows = order[starts[position]:starts[position + 1]]
+        bins[rows] = np.searchsorted(value_edges[code], values[binned[rows]], side="right") + 1
+    width = int(bins.max(initial=0)) + 1
+    pairs, inverse = np.unique(code_ids * width + bins, return_inverse=True)
+    names = np.array([f"{binned_codes[pair // width]}#q{pair % width}" for pair in pairs],
+                     dtype=object)
+    out[binned] = names[inverse]
     return out
 
 

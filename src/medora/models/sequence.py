@@ -117,13 +117,20 @@ class SequenceNetwork(nn.Module, ABC):
 
 
 class TransformerNetwork(SequenceNetwork):
-    """Pre-norm transformer encoder layers, then the mean over the real (unpadded) events."""
+    """Pre-norm transformer encoder layers, then the mean over the real (unpadded) events.
+
+    Dropout applies to the embeddings, the residual branches and the feed-forward block, not
+    to the attention weights: dropping attention weights sends PyTorch's CPU attention down
+    its unfused path, about five times slower for the whole attention, and a
+    one-sample-per-patient-year cohort then trains for hours on a small machine.
+    """
 
     def __init__(self, n_codes: int, width: int, dropout: float, layers: int, heads: int
                  ) -> None:
         super().__init__(n_codes, width, dropout)
         layer = nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width,
                                            dropout=dropout, batch_first=True, norm_first=True)
+        layer.self_attn.dropout = 0.0
         self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
 
     def encode(self, embedded: torch.Tensor, batch: SequenceBatch) -> torch.Tensor:

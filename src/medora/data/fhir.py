@@ -306,9 +306,11 @@ def _convert(resource: Resource, cohort: Cohort, full_url: str | None) -> list[E
 _JsonObject = dict | simdjson.Object  # parsed by orjson, or lazily by simdjson
 
 
+_READ_TYPES = f"medora reads {', '.join(SUPPORTED)}"
+
+
 def _unsupported(kind: str, location: str) -> SourceRecord:
-    return SourceRecord(kind, location, reason=Reason.UNSUPPORTED,
-                        detail=f"medora reads {', '.join(SUPPORTED)}")
+    return SourceRecord(kind, location, reason=Reason.UNSUPPORTED, detail=_READ_TYPES)
 
 
 def read_resource(resource: object, cohort: Cohort, location: str,
@@ -420,10 +422,13 @@ class SourcePart:
 
 def _ndjson_parts(path: Path, name: str, part_bytes: int) -> list[SourcePart]:
     """The file in parts of about ``part_bytes`` of whole lines, each boundary found by one
-    seek and one line read; their first lines are numbered by :func:`_find_patients`."""
-    size = path.stat().st_size
-    if path.name.endswith(".gz") or size <= part_bytes:
+    seek and one line read; their first lines are numbered by :func:`_find_patients`. A
+    gzipped file is one part, read as a stream. A part is read whole, then split into lines:
+    a file smaller than a part is one too, as splitting bytes in memory takes a fraction of
+    the time of reading a file line by line."""
+    if path.name.endswith(".gz"):
         return [SourcePart(path, name)]
+    size = path.stat().st_size
     bounds = [0]
     with path.open("rb") as handle:
         while bounds[-1] + part_bytes < size:

@@ -123,10 +123,11 @@ class RecordRejected(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRecord:
+class SourceRecord(NamedTuple):
     """One record read from a source (a FHIR resource, an OMOP row): its events, or the reason
-    it gave none, and where it is (``file:line``, ``file#entry[i]``)."""
+    it gave none, and where it is (``file:line``, ``file#entry[i]``). A named tuple, like
+    :class:`Event`: one is made per source record, and a frozen dataclass takes about three
+    times as long to build (a tenth of a million-resource ingest)."""
 
     kind: str  # FHIR resource type or OMOP table
     location: str

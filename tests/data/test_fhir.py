@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from medora.data import fhir
 from medora.data.fhir import Cohort, read_bundle, read_fhir, read_resource
 from medora.data.meds import Event, Reason, SourceRecord, stable_id
 
@@ -207,3 +208,24 @@ def test_a_rejected_patient_does_not_join_the_cohort() -> None:
     record = read_resource({"resourceType": "Condition", "subject": {"reference": "Patient/x"}},
                            cohort, "2")
     assert record.reason is Reason.UNKNOWN_REFERENCE
+
+
+@pytest.mark.parametrize("part_bytes", [1, 40, 1 << 20])
+def test_ndjson_parts_number_lines_across_parts_and_a_last_line_without_newline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part_bytes: int) -> None:
+    monkeypatch.setattr(fhir, "NDJSON_PART_BYTES", part_bytes)
+    (tmp_path / "all.ndjson").write_text(
+        '{"resourceType": "Condition", "subject": {"reference": "Patient/p1"}}\n'
+        '\n'
+        '{"resourceType": "Patient", "id": "p1"}\n'
+        '{"resourceType": "Immunization", "patient": {"reference": "Patient/p1"}, '
+        '"occurrenceDateTime": "2021-03-04", "vaccineCode": {"coding": [{"system": '
+        '"http://hl7.org/fhir/sid/cvx", "code": "140"}]}}\n'
+        'not json')  # no newline at the end
+    records = {record.location: record for record in _records(tmp_path)}
+    assert set(records) == {"all.ndjson:1", "all.ndjson:3", "all.ndjson:4", "all.ndjson:5"}
+    assert records["all.ndjson:3"].kind == "Patient"  # read before the lines around it
+    assert records["all.ndjson:1"].reason is Reason.MISSING_DATE  # its patient was found
+    assert records["all.ndjson:4"].events == (
+        Event(stable_id("p1"), datetime(2021, 3, 4), "CVX/140", "drug"),)
+    assert records["all.ndjson:5"].reason is Reason.INVALID_JSON

@@ -42,15 +42,17 @@ Other resource types are skipped and counted, not rejected.
 from __future__ import annotations
 
 import gzip
-import io
 import itertools
+import mmap
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import orjson
 import simdjson
 
@@ -400,32 +402,36 @@ class SourcePart:
     path: Path
     name: str  # the file as locations show it
     start: int = 0  # NDJSON: the byte offset of the part's first line
-    stop: int | None = None  # NDJSON: the offset after its last line; None: the file's end
+    stop: int | None = None  # NDJSON: the offset after its last line; None: gzipped, whole
     first_line: int = 1  # the number of its first line in the file (0: not yet known)
 
-    def text(self) -> bytes:
-        """The bytes of a part of an NDJSON file (one with a ``stop``)."""
-        assert self.stop is not None, "a whole file is read line by line"
-        with self.path.open("rb") as handle:
-            handle.seek(self.start)
-            return handle.read(self.stop - self.start)
+    @contextmanager
+    def mapped(self) -> Iterator[mmap.mmap]:
+        """The file mapped read-only: a part is searched, counted and split into lines where
+        it lies in the page cache, without a copy of its bytes. (A file cut short while it is
+        read ends the process reading it, as any reader of a file changing under it should
+        stop; nothing is written in that case.)"""
+        with self.path.open("rb") as handle, mmap.mmap(handle.fileno(), 0,
+                                                       access=mmap.ACCESS_READ) as mapped:
+            yield mapped
 
     def lines(self) -> Iterator[bytes]:
         """The lines of an NDJSON part."""
-        if self.stop is not None:
-            yield from io.BytesIO(self.text())
+        if self.stop is None:
+            with gzip.open(self.path, "rb") as lines:
+                yield from lines
             return
-        opener = gzip.open if self.path.name.endswith(".gz") else open
-        with opener(self.path, "rb") as lines:
-            yield from lines
+        with self.mapped() as mapped:
+            mapped.seek(self.start)
+            while mapped.tell() < self.stop:
+                yield mapped.readline()
 
 
 def _ndjson_parts(path: Path, name: str, part_bytes: int) -> list[SourcePart]:
     """The file in parts of about ``part_bytes`` of whole lines, each boundary found by one
     seek and one line read; their first lines are numbered by :func:`_find_patients`. A
-    gzipped file is one part, read as a stream. A part is read whole, then split into lines:
-    a file smaller than a part is one too, as splitting bytes in memory takes a fraction of
-    the time of reading a file line by line."""
+    gzipped file is one part, read as a stream; any other is mapped (:meth:`SourcePart.mapped`),
+    a file smaller than a part as one part."""
     if path.name.endswith(".gz"):
         return [SourcePart(path, name)]
     size = path.stat().st_size
@@ -481,24 +487,34 @@ def _line_record(line: bytes, kind: str | None, cohort: Cohort, location: str
     return read_resource(resource, cohort, location)
 
 
+def _count_lines(mapped: mmap.mmap, start: int, stop: int) -> int:
+    """Lines between two offsets of a mapped file, a last one without its newline included."""
+    newlines = int(np.count_nonzero(np.frombuffer(mapped, np.uint8, stop - start, start)
+                                    == ord("\n")))
+    return newlines + (mapped[stop - 1] != ord("\n"))
+
+
+def _is_patient_line(line: bytes) -> bool:
+    typed = _line_type(line)
+    return typed is not None and typed[1]
+
+
 def _find_patients(part: SourcePart) -> tuple[list[tuple[int, bytes]], int]:
     """The Patient lines of an NDJSON part (their index in the part, the line) and how many
     lines it has."""
-    if part.stop is None:  # a whole file: its lines are numbered from 1 as they come
-        text, lines = None, part.lines()
-    else:
+    if part.stop is None:  # gzipped: its lines are counted as they are searched
+        found, count = [], 0
+        for count, line in enumerate(part.lines(), start=1):
+            if _is_patient_line(line):
+                found.append((count - 1, line))
+        return found, count
+    with part.mapped() as mapped:
+        count = _count_lines(mapped, part.start, part.stop)
         # A Patient line holds '"Patient"' (its resourceType): a part without it anywhere
         # (one of a bulk export's other files) is passed over by one search.
-        text = part.text()
-        lines = io.BytesIO(text) if b'"Patient"' in text else io.BytesIO()
-    found, count = [], 0
-    for count, line in enumerate(lines, start=1):
-        typed = _line_type(line)
-        if typed is not None and typed[1]:
-            found.append((count - 1, line))
-    if text is not None:
-        count = text.count(b"\n") + (not text.endswith(b"\n"))
-    return found, count
+        holds_patients = mapped.find(b'"Patient"', part.start, part.stop) >= 0
+    return ([(index, line) for index, line in enumerate(part.lines())
+             if _is_patient_line(line)] if holds_patients else []), count
 
 
 def _numbered(parts: list[SourcePart], counts: list[int]) -> list[SourcePart]:

@@ -409,8 +409,8 @@ class SourcePart:
     def mapped(self) -> Iterator[mmap.mmap]:
         """The file mapped read-only: a part is searched, counted and split into lines where
         it lies in the page cache, without a copy of its bytes. (A file cut short while it is
-        read ends the process reading it, as any reader of a file changing under it should
-        stop; nothing is written in that case.)"""
+        read ends the process reading it, as a reader of a file changing under it should
+        stop; no table is written then.)"""
         with self.path.open("rb") as handle, mmap.mmap(handle.fileno(), 0,
                                                        access=mmap.ACCESS_READ) as mapped:
             yield mapped

@@ -3,6 +3,7 @@ explanations that point at real past events."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,20 @@ def test_transformer_drops_out_everywhere_but_the_attention_weights() -> None:
     layer = TransformerNetwork(20, 8, 0.1, 1, 2).encoder.layers[0]
     assert layer.self_attn.dropout == 0.0
     assert layer.dropout1.p == layer.dropout2.p == layer.dropout.p == 0.1
+
+
+@pytest.mark.parametrize("cls", [EventTransformer, EventGRU])
+def test_training_starts_from_the_training_prevalence(
+        cls: type[EventSequenceClassifier], data: tuple[EventSamples, EventSamples]) -> None:
+    train, validation = data
+    model = cls(TINY, TrainerConfig(max_epochs=1, learning_rate=1e-12, progress=False))
+    model.fit(train, train.labels, validation, validation.labels)
+    # With a vanishing learning rate the bias stays where it started: the log-odds of the
+    # training prevalence (half a count each way), not 0 (a 50% risk).
+    prevalence = (train.labels.sum() + 0.5) / (len(train) + 1)
+    assert prevalence < 0.3
+    assert model.network_.head.bias.item() == pytest.approx(
+        math.log(prevalence / (1 - prevalence)), abs=1e-6)
 
 
 @pytest.mark.parametrize("cls", [EventTransformer, EventGRU])

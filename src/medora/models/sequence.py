@@ -219,6 +219,14 @@ class EventSequenceClassifier(ABC):
         self.vocabulary_ = CodeVocabulary.fit(samples, self.config.min_count)
         torch.manual_seed(self.seed)
         network = self._network(len(self.vocabulary_))
+        # The output starts at the training prevalence's log-odds, so that training learns
+        # from the events rather than first walking the bias to a rare outcome's base rate.
+        # From the default bias (0, a 50% risk), the GRU on 1-year mortality (0.6% positive)
+        # reached the base rate by saturating its hidden state and stopped there: test AUROC
+        # 0.537 instead of 0.805. Half a count each way keeps the log-odds finite.
+        prevalence = (y.sum() + 0.5) / (len(y) + 1.0)
+        with torch.no_grad():
+            network.head.bias.fill_(math.log(prevalence / (1.0 - prevalence)))
         batch_size = max(self.trainer.batch_size,
                          math.ceil(len(y) / self.config.max_steps_per_epoch))
         config = replace(self.trainer, seed=self.seed, batch_size=batch_size,

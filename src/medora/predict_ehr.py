@@ -34,15 +34,12 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
-import pyarrow as pa
 
 from medora.data.fhir import Cohort, coding_displays, read_document
-from medora.data.ingest import IngestReport
+from medora.data.ingest import IngestReport, read_records
 from medora.data.meds import (
     BIRTH,
     DEATH,
-    SCHEMA,
-    Event,
     RecordRejected,
     parse_timestamp,
     split_code,
@@ -96,14 +93,6 @@ def _problem(message: str, source: str, name: str = BUNDLE_INPUT) -> InputValida
     return InputValidationError(source, [f"{name}: {message}"])
 
 
-def _events_frame(events: list[Event]) -> pd.DataFrame:
-    """The events with the event table's column types (:data:`medora.data.meds.SCHEMA`), as
-    ``read_events`` gives a table back."""
-    columns = dict(zip(Event._fields, zip(*events, strict=True), strict=True))
-    return pa.Table.from_arrays([pa.array(columns[field.name], field.type) for field in SCHEMA],
-                                schema=SCHEMA).to_pandas()
-
-
 def _patients(document: dict[str, Any]) -> set[str]:
     """The logical ids (else ``fullUrl``) of the bundle's Patient resources."""
     found = set()
@@ -147,11 +136,9 @@ def read_patient_bundle(data: bytes, source: str = "bundle") -> PatientRecord:
     digest = hashlib.sha256(data).hexdigest()
     report = IngestReport(source=source, output="", source_format="fhir", source_files=1,
                           source_bytes=len(data), source_sha256=digest)
-    events: list[Event] = []
-    for record in read_document(document, Cohort(), source):
-        report.add(record, LISTED_REJECTIONS)
-        events.extend(record.events)
-    if not events:
+    read = read_records(read_document(document, Cohort(), source), LISTED_REJECTIONS)
+    report.merge(read.tally, LISTED_REJECTIONS)
+    if not read.events.num_rows:
         reasons = "; ".join(f"{count} {reason}" for reason, count in
                             report.rejected_by_reason.items()) or "nothing medora reads"
         first = report.rejections[0] if report.rejections else None
@@ -162,7 +149,7 @@ def read_patient_bundle(data: bytes, source: str = "bundle") -> PatientRecord:
                        "and Immunization)", source)
     resources = [entry.get("resource") for entry in document.get("entry") or ()
                  if isinstance(entry, dict)]
-    return PatientRecord(events=_events_frame(events), report=report,
+    return PatientRecord(events=read.events.to_pandas(), report=report,
                          displays=coding_displays(resources), sha256=digest, size=len(data))
 
 

@@ -133,7 +133,7 @@ def test_any_number_of_processes_gives_the_same_table_and_report(
     pd.testing.assert_frame_equal(read_events(tmp_path / "together.parquet"),
                                   read_events(tmp_path / "alone.parquet"))
     assert together.rejections == alone.rejections
-    # Hashed in a process of its own beside the readers, or here: the same fingerprint.
+    # The fingerprint is of the files, whatever reads them.
     assert (together.source_sha256, together.source_bytes) == (alone.source_sha256,
                                                                alone.source_bytes)
     assert (together.counts, together.rejected_by_reason) == (alone.counts,

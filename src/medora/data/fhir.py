@@ -446,19 +446,16 @@ def _ndjson_parts(path: Path, name: str, part_bytes: int) -> list[SourcePart]:
             for start, stop in itertools.pairwise(bounds) if stop > start]
 
 
-def plan_fhir(paths: Iterable[Path], root: Path, part_bytes: int | None = None
-              ) -> tuple[list[SourcePart], list[SourcePart]]:
-    """The NDJSON parts (of about ``part_bytes``, default :data:`NDJSON_PART_BYTES`) and the
-    bundle files of ``paths``, in name order, named relative to ``root`` in their
-    locations."""
+def plan_fhir(paths: Iterable[Path], root: Path) -> tuple[list[SourcePart], list[SourcePart]]:
+    """The NDJSON parts (of about :data:`NDJSON_PART_BYTES`) and the bundle files of
+    ``paths``, in name order, named relative to ``root`` in their locations."""
     paths = sorted(paths)
-    part_bytes = part_bytes or NDJSON_PART_BYTES
 
     def name(path: Path) -> str:
         return str(path.relative_to(root)) if path != root else path.name
 
     ndjson = [part for path in paths if path.name.endswith(NDJSON_SUFFIXES)
-              for part in _ndjson_parts(path, name(path), part_bytes)]
+              for part in _ndjson_parts(path, name(path), NDJSON_PART_BYTES)]
     bundles = [SourcePart(path, name(path)) for path in paths
                if path.name.endswith(BUNDLE_SUFFIXES)]
     return ndjson, bundles

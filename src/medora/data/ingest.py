@@ -121,11 +121,6 @@ class IngestReport:
         return KindCounts(*(sum(getattr(counts, column.name) for counts in self.counts.values())
                             for column in fields(KindCounts)))
 
-    def add(self, record: SourceRecord, max_listed: int) -> None:
-        tally = RecordTally()
-        tally.add(record, max_listed)
-        self.merge(tally, max_listed)
-
     def merge(self, tally: RecordTally, max_listed: int) -> None:
         """Join the records of ``tally``, which came after every record already joined."""
         for kind, counts in tally.counts.items():
@@ -197,19 +192,21 @@ OMOP_RUN = 50_000
 
 
 @dataclass(frozen=True)
-class _RecordsRead:
-    """A run of records as the writer and the report take them: events in a table."""
+class RecordsRead:
+    """A run of records as the writer and the report take them: events in a table of
+    :data:`~medora.data.meds.SCHEMA`, and their tally (:meth:`IngestReport.merge`)."""
 
     events: pa.Table
     tally: RecordTally
 
 
-def _read_records(records: Iterable[SourceRecord], max_listed: int) -> _RecordsRead:
+def read_records(records: Iterable[SourceRecord], max_listed: int) -> RecordsRead:
+    """The events and the tally of ``records`` (listing up to ``max_listed`` rejections)."""
     tally, events = RecordTally(), []
     for record in records:
         tally.add(record, max_listed)
         events.extend(record.events)
-    return _RecordsRead(events_table(events), tally)
+    return RecordsRead(events_table(events), tally)
 
 
 def _runs(records: Iterator[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
@@ -238,8 +235,8 @@ def ingest(source: str | Path, out: str | Path, *, chunk_rows: int = 200_000,
     report = IngestReport(source=str(source), output=str(out), source_format=source_format,
                           source_files=len(files), source_bytes=size, source_sha256=digest)
     started = time.perf_counter()
-    read = partial(_read_records, max_listed=max_listed)
-    runs: Iterator[_RecordsRead] = (
+    read = partial(read_records, max_listed=max_listed)
+    runs: Iterator[RecordsRead] = (
         map(read, _runs(read_omop(source), OMOP_RUN)) if source_format == "omop" else
         read_fhir_parts(files, source, read, partial(
             ordered_map, processes=usable_processes() if workers is None else workers)))

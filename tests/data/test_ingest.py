@@ -3,6 +3,7 @@ table it writes, or keeps, when nothing usable was read."""
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 from pathlib import Path
@@ -127,9 +128,12 @@ def test_any_number_of_processes_gives_the_same_table_and_report(
     monkeypatch.setattr(fhir, "NDJSON_PART_BYTES", 700)  # NDJSON files in many parts
     ndjson_parts, bundles = fhir.plan_fhir(source.rglob("*.*json*"), source)
     assert len(ndjson_parts) > 10 and len(bundles) == 3
+    collector_thresholds = gc.get_threshold()
     alone = ingest(source, tmp_path / "alone.parquet", workers=1, max_listed=max_listed)
     together = ingest(source, tmp_path / "together.parquet", workers=2, max_listed=max_listed,
                       chunk_rows=50)  # runs spilled and merged too
+    # Reading collects young objects less often, and leaves the collector as it found it.
+    assert gc.get_threshold() == collector_thresholds
     pd.testing.assert_frame_equal(read_events(tmp_path / "together.parquet"),
                                   read_events(tmp_path / "alone.parquet"))
     assert together.rejections == alone.rejections

@@ -407,12 +407,18 @@ class SourcePart:
 
     @contextmanager
     def mapped(self) -> Iterator[mmap.mmap]:
-        """The file mapped read-only: a part is searched, counted and split into lines where
-        it lies in the page cache, without a copy of its bytes. (A file cut short while it is
-        read ends the process reading it, as a reader of a file changing under it should
-        stop; no table is written then.)"""
-        with self.path.open("rb") as handle, mmap.mmap(handle.fileno(), 0,
-                                                       access=mmap.ACCESS_READ) as mapped:
+        """An NDJSON part's bytes mapped read-only, positioned at its first line and ending
+        after its last: a part is searched, counted and split into lines where it lies in the
+        page cache, without a copy. (A file cut short while it is read ends the process
+        reading it, as a reader of a file changing under it should stop; no table is written
+        then.)"""
+        assert self.stop is not None, "a gzipped part is streamed, not mapped"
+        # A mapping starts at a multiple of the allocation granularity.
+        offset = self.start - self.start % mmap.ALLOCATIONGRANULARITY
+        with self.path.open("rb") as handle, mmap.mmap(
+                handle.fileno(), self.stop - offset, access=mmap.ACCESS_READ,
+                offset=offset) as mapped:
+            mapped.seek(self.start - offset)
             yield mapped
 
     def lines(self) -> Iterator[bytes]:
@@ -422,9 +428,7 @@ class SourcePart:
                 yield from lines
             return
         with self.mapped() as mapped:
-            mapped.seek(self.start)
-            while mapped.tell() < self.stop:
-                yield mapped.readline()
+            yield from iter(mapped.readline, b"")
 
 
 def _ndjson_parts(path: Path, name: str, part_bytes: int) -> list[SourcePart]:
@@ -484,11 +488,11 @@ def _line_record(line: bytes, kind: str | None, cohort: Cohort, location: str
     return read_resource(resource, cohort, location)
 
 
-def _count_lines(mapped: mmap.mmap, start: int, stop: int) -> int:
-    """Lines between two offsets of a mapped file, a last one without its newline included."""
-    newlines = int(np.count_nonzero(np.frombuffer(mapped, np.uint8, stop - start, start)
-                                    == ord("\n")))
-    return newlines + (mapped[stop - 1] != ord("\n"))
+def _count_lines(mapped: mmap.mmap) -> int:
+    """Lines from a part's mapping's position to its end (a part is never empty), a last one
+    without its newline included."""
+    newlines = np.count_nonzero(np.frombuffer(mapped, np.uint8, offset=mapped.tell()) == ord("\n"))
+    return int(newlines) + (mapped[-1] != ord("\n"))
 
 
 def _is_patient_line(line: bytes) -> bool:
@@ -506,10 +510,11 @@ def _find_patients(part: SourcePart) -> tuple[list[tuple[int, bytes]], int]:
                 found.append((count - 1, line))
         return found, count
     with part.mapped() as mapped:
-        count = _count_lines(mapped, part.start, part.stop)
+        count = _count_lines(mapped)
         # A Patient line holds '"Patient"' (its resourceType): a part without it anywhere
-        # (one of a bulk export's other files) is passed over by one search.
-        holds_patients = mapped.find(b'"Patient"', part.start, part.stop) >= 0
+        # (one of a bulk export's other files) is passed over by one search (backward:
+        # CPython's search for a short needle runs twice as fast that way).
+        holds_patients = mapped.rfind(b'"Patient"', mapped.tell()) >= 0
     return ([(index, line) for index, line in enumerate(part.lines())
              if _is_patient_line(line)] if holds_patients else []), count
 

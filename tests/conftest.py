@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from medora.tasks import get_task
+from medora.data.survival import SurvivalDataset
+from medora.tasks import base, get_task
+from medora.tasks.survival import SurvivalTask
 
 
 @pytest.fixture(autouse=True)
@@ -45,10 +49,7 @@ def freesolv_sample() -> tuple[list, np.ndarray]:
 def small_molecule_task(monkeypatch: pytest.MonkeyPatch):
     """``test.freesolv_small``: 150 real FreeSolv molecules, registered for this test only, so
     runs and CLI verbs exercise the whole molecule path in seconds."""
-    from dataclasses import replace
-
     from medora.data.bundled import Dataset
-    from medora.tasks import base
 
     full = get_task("mol.freesolv")
 
@@ -58,5 +59,32 @@ def small_molecule_task(monkeypatch: pytest.MonkeyPatch):
                        provenance=dataset.provenance)
 
     task = replace(full, name="test.freesolv_small", load=load)
+    monkeypatch.setitem(base._REGISTRY, task.name, task)
+    return task
+
+
+@pytest.fixture(scope="session")
+def gbsg2_subset() -> Callable[[str, int, int], SurvivalTask]:
+    """Builds a survival task ``name`` on ``n`` real GBSG2 patients drawn with ``seed``: enough
+    events for the folds, quick to train. The caller registers it for as long as it needs."""
+    full = get_task("oncology.gbsg2_recurrence")
+
+    def build(name: str, n: int, seed: int) -> SurvivalTask:
+        def load() -> SurvivalDataset:
+            data = full.load()
+            rows = np.sort(np.random.default_rng(seed).choice(len(data.time), n, replace=False))
+            return replace(data, features=data.features.iloc[rows].reset_index(drop=True),
+                           time=data.time[rows], event=data.event[rows])
+
+        return replace(full, name=name, load=load)
+
+    return build
+
+
+@pytest.fixture
+def small_gbsg2(gbsg2_subset: Callable[[str, int, int], SurvivalTask],
+                monkeypatch: pytest.MonkeyPatch) -> SurvivalTask:
+    """``test.gbsg2_small``: 300 real GBSG2 patients, registered for this test only."""
+    task = gbsg2_subset("test.gbsg2_small", 300, 0)
     monkeypatch.setitem(base._REGISTRY, task.name, task)
     return task

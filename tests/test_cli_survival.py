@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from importlib.util import find_spec
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from medora.cli import app
-from medora.data.survival import SurvivalDataset
-from medora.tasks import base, get_task
+from medora.tasks import get_task
 
 runner = CliRunner()
 needs_sksurv = pytest.mark.skipif(find_spec("sksurv") is None,
                                   reason="GSE7390 ships in scikit-survival")
-
-
-@pytest.fixture
-def small_gbsg2(monkeypatch: pytest.MonkeyPatch):
-    full = get_task("oncology.gbsg2_recurrence")
-
-    def load() -> SurvivalDataset:
-        data = full.load()
-        rows = np.sort(np.random.default_rng(1).choice(len(data.time), 250, replace=False))
-        return replace(data, features=data.features.iloc[rows].reset_index(drop=True),
-                       time=data.time[rows], event=data.event[rows])
-
-    task = replace(full, name="test.gbsg2_small", load=load)
-    monkeypatch.setitem(base._REGISTRY, task.name, task)
-    return task
 
 
 def test_train_and_stratify_a_survival_task(small_gbsg2, tmp_path: Path) -> None:

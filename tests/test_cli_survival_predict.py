@@ -4,8 +4,7 @@ and curves, on real GBSG2 rows, with the same input validation as every patient 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,6 @@ from scipy.stats import spearmanr
 from typer.testing import CliRunner
 
 from medora.cli import app
-from medora.data.survival import SurvivalDataset
 from medora.predict_survival import predict_survival_patients
 from medora.registry.store import ModelStore
 from medora.tasks import base, get_task
@@ -26,28 +24,17 @@ from medora.train.survival_run import train_survival_task
 
 runner = CliRunner()
 NAME = "test.gbsg2_predict"
+SUBSET = (250, 2)  # real GBSG2 patients, and the seed that draws them
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _small_task() -> SurvivalTask:
-    """250 real GBSG2 patients: enough events for the folds, quick to train."""
-    full = get_task("oncology.gbsg2_recurrence")
-
-    def load() -> SurvivalDataset:
-        data = full.load()
-        rows = np.sort(np.random.default_rng(2).choice(len(data.time), 250, replace=False))
-        return replace(data, features=data.features.iloc[rows].reset_index(drop=True),
-                       time=data.time[rows], event=data.event[rows])
-
-    return replace(full, name=NAME, load=load)
-
-
 @pytest.fixture(scope="module")
-def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trained_home(tmp_path_factory: pytest.TempPathFactory,
+                 gbsg2_subset: Callable[[str, int, int], SurvivalTask]) -> Path:
     """A registry holding one quick-trained version, trained once for the whole module (the
     GPL baselines are skipped: they are not what is tested here and cost most of the time)."""
     home = tmp_path_factory.mktemp("survival-predict-home")
-    task = _small_task()
+    task = gbsg2_subset(NAME, *SUBSET)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MEDORA_HOME", str(home))
         patch.setitem(base._REGISTRY, NAME, task)
@@ -58,11 +45,11 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def task(trained_home: Path, medora_home: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[SurvivalTask]:
+def task(trained_home: Path, medora_home: Path, monkeypatch: pytest.MonkeyPatch,
+         gbsg2_subset: Callable[[str, int, int], SurvivalTask]) -> Iterator[SurvivalTask]:
     """The task registered and its trained registry copied into this test's medora home."""
     shutil.copytree(trained_home, medora_home)
-    small = _small_task()
+    small = gbsg2_subset(NAME, *SUBSET)
     monkeypatch.setitem(base._REGISTRY, NAME, small)
     yield small
 

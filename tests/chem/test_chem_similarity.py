@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from rdkit import DataStructs
@@ -91,3 +93,23 @@ def test_similarities_are_rdkits_for_every_pair_across_query_blocks(monkeypatch)
     first, best = nearest_neighbours(queries, references, k=1)
     assert first[:, 0].tolist() == indices[:, 0].tolist()
     assert best[:, 0].tolist() == similarities[:, 0].tolist()
+
+
+def test_domain_searches_the_index_it_fitted_and_pickles_without_it(monkeypatch) -> None:
+    from medora.chem import similarity
+
+    built: list[int] = []
+
+    class CountedIndex(similarity.FingerprintIndex):
+        def __init__(self, reference_fps) -> None:
+            built.append(len(reference_fps))
+            super().__init__(reference_fps)
+
+    monkeypatch.setattr(similarity, "FingerprintIndex", CountedIndex)
+    domain = ApplicabilityDomain.fit(morgan_fingerprints(NSAIDS))
+    queries = morgan_fingerprints([IBUPROFEN_METHYL_ESTER, CAFFEINE])
+    fitted = domain.assess(queries)
+    assert built == [len(NSAIDS)]  # one index serves the threshold and the searches
+    restored = pickle.loads(pickle.dumps(domain))
+    assert "index" not in restored.__dict__  # the index is rebuilt, not stored
+    assert restored.assess(queries) == fitted and built == [len(NSAIDS)] * 2

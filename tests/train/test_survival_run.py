@@ -5,37 +5,19 @@ metrics written and the candidate registered; and the run without scikit-surviva
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from importlib.util import find_spec
 
 import numpy as np
 import pytest
 
-from medora.data.survival import SurvivalDataset
 from medora.predict_survival import SurvivalPredictor
 from medora.registry.store import ModelStore
-from medora.tasks import base, get_task
+from medora.tasks import get_task
 from medora.train import survival_run
 from medora.train.run import RunConfig
 from medora.train.survival_run import train_survival_task
 
 GSE7390 = "oncology.breast_recurrence_genes"
-
-
-@pytest.fixture
-def small_gbsg2(monkeypatch: pytest.MonkeyPatch):
-    """``test.gbsg2_small``: 300 real GBSG2 patients, registered for this test only."""
-    full = get_task("oncology.gbsg2_recurrence")
-
-    def load() -> SurvivalDataset:
-        data = full.load()
-        rows = np.sort(np.random.default_rng(0).choice(len(data.time), 300, replace=False))
-        return replace(data, features=data.features.iloc[rows].reset_index(drop=True),
-                       time=data.time[rows], event=data.event[rows])
-
-    task = replace(full, name="test.gbsg2_small", load=load)
-    monkeypatch.setitem(base._REGISTRY, task.name, task)
-    return task
 
 
 @pytest.mark.skipif(find_spec("sksurv") is None, reason="GSE7390 ships in scikit-survival")

@@ -174,17 +174,20 @@ class ApplicabilityDomain:
         if not 0.0 <= percentile <= 100.0:
             raise ValueError(f"percentile must be within [0, 100], got {percentile}.")
         fps = list(training_fps)
+        index = FingerprintIndex(fps)
         nearest_other, start = [], 0
-        for block in FingerprintIndex(fps).similarity_blocks(fps):
+        for block in index.similarity_blocks(fps):
             rows = np.arange(len(block))
             block[rows, start + rows] = -np.inf  # leave the molecule itself out
             nearest_other.extend(block.max(axis=1))
             start += len(block)
-        return cls(
+        domain = cls(
             training_fps=tuple(fps),
             threshold=float(np.percentile(nearest_other, percentile)),
             percentile=percentile,
         )
+        domain.__dict__["index"] = index  # the cached property, so it is not built twice
+        return domain
 
     @cached_property
     def index(self) -> FingerprintIndex:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -95,3 +97,18 @@ def test_the_database_url_may_come_from_the_environment(database_url: str, monke
             assert accounts.user_named(session, "dora").role == "auditor"
     finally:
         database.dispose()
+
+
+@pytest.mark.parametrize(("platform", "loop"), [("linux", "uvloop"), ("win32", "asyncio")])
+def test_serve_runs_uvloop_where_it_is_built(tmp_path, monkeypatch, platform: str,
+                                            loop: str) -> None:
+    import uvicorn
+
+    started: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda application, **options: started.update(options))
+    monkeypatch.setattr(sys, "platform", platform)
+    result = runner.invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 'medora.db'}"],
+                           env={"MEDORA_SECRET_KEY": "s" * 48, "MEDORA_HOME": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert (started["loop"], started["http"], started["access_log"]) == (loop, "httptools",
+                                                                         False)

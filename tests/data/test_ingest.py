@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -172,3 +173,15 @@ def test_a_bundle_does_not_point_into_another_bundle(tmp_path: Path) -> None:
     assert [(item.location, item.reason) for item in report.rejections] == [
         ("b.json#entry[0]", "unknown reference")]
     assert report.counts["Condition"].accepted == 1  # the NDJSON line sees every patient
+
+
+def test_only_the_main_thread_changes_the_collection_threshold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings: list[tuple[int, ...]] = []
+    monkeypatch.setattr(gc, "set_threshold", lambda *threshold: settings.append(threshold))
+    ingest(NDJSON, tmp_path / "main.parquet")
+    assert [threshold[0] for threshold in settings] == [100_000, gc.get_threshold()[0]]
+    settings.clear()
+    with ThreadPoolExecutor(1) as pool:  # as a server's request thread would
+        report = pool.submit(ingest, NDJSON, tmp_path / "thread.parquet").result()
+    assert settings == [] and report.events == 19

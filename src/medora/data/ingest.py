@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import json
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -198,7 +199,12 @@ def _collecting_young_objects_every(allocations: int) -> Iterator[None]:
     allocations instead of every 700 (the default), restored afterwards. Reading builds
     millions of containers that live for one run of records (parsed resources, events), and
     at the default every collection traverses the run's survivors again: a tenth of the
-    reading's time, none of which frees anything (the records hold no cycles)."""
+    reading's time, none of which frees anything (the records hold no cycles). The threshold
+    is the process's: off the main thread (a server's request threads) it is left alone, so
+    that readers on several threads cannot restore each other's setting."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     threshold = gc.get_threshold()
     gc.set_threshold(allocations, *threshold[1:])
     try:

@@ -198,8 +198,8 @@ def _collecting_young_objects_every(allocations: int) -> Iterator[None]:
     """CPython's cycle collector with its youngest generation collected every ``allocations``
     allocations instead of every 700 (the default), restored afterwards. Reading builds
     millions of containers that live for one run of records (parsed resources, events), and
-    at the default every collection traverses the run's survivors again: a tenth of the
-    reading's time, none of which frees anything (the records hold no cycles). The threshold
+    at the default every collection traverses the run's survivors again: 7% of the reading's
+    time, none of which frees anything (the records hold no cycles). The threshold
     is the process's: off the main thread (a server's request threads) it is left alone, so
     that readers on several threads cannot restore each other's setting."""
     if threading.current_thread() is not threading.main_thread():
@@ -245,13 +245,13 @@ def ingest(source: str | Path, out: str | Path, *, chunk_rows: int = 200_000,
     """Read a FHIR or OMOP source into the event table ``out`` (Parquet; see
     :mod:`medora.data.meds`) and write the report beside it (:func:`report_path`).
 
-    ``workers`` processes read a FHIR source's files, and large NDJSON files in parts
-    (default: ``MEDORA_WORKERS``, else one per CPU; 1 reads in this process); the table and
-    the report are the same for any number. About ``chunk_rows`` events are held in memory
-    (and a few parts' in flight); the first ``max_listed`` rejections, and the first of every
-    reason, are listed with their location (all are counted). Raises
-    :class:`InputValidationError` for a source that is missing or of no known format, or an
-    OMOP table without a column it needs.
+    ``workers`` processes hash the source's files and read a FHIR source's files, large
+    NDJSON files in parts (default: ``MEDORA_WORKERS``, else one per CPU; 1 reads in this
+    process); the table and the report are the same for any number. About ``chunk_rows``
+    events are held in memory (and a few parts' in flight); the first ``max_listed``
+    rejections, and the first of every reason, are listed with their location (all are
+    counted). Raises :class:`InputValidationError` for a source that is missing or of no
+    known format, or an OMOP table without a column it needs.
     """
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")

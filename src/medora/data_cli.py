@@ -35,9 +35,9 @@ def ingest_command(
                                            "goes beside it as <name>.ingest.json.")
                    ] = Path("events.parquet"),
     workers: Annotated[int | None, typer.Option(
-        min=1, help="Processes reading a FHIR source's files (large NDJSON files in parts); "
-                    "default: MEDORA_WORKERS, else one per CPU. The output is the same for "
-                    "any number.")] = None,
+        min=1, help="Processes hashing the source and reading a FHIR source's files (large "
+                    "NDJSON files in parts); default: MEDORA_WORKERS, else one per CPU. "
+                    "The output is the same for any number.")] = None,
 ) -> None:
     """Read clinical records into a sorted event table (subject, time, code, value, unit) and
     report every record read, rejected (why, where) or skipped."""

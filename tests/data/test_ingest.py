@@ -4,6 +4,7 @@ table it writes, or keeps, when nothing usable was read."""
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,14 @@ def test_ingest_bundles_writes_table_and_report(tmp_path: Path) -> None:
     assert written["counts"]["Encounter"] == {"read": 8, "accepted": 8, "rejected": 0,
                                               "skipped": 0, "events": 16}
     assert written["events"] == len(read_events(out)) == 156
-    # The source is identified by content: the same files give the same digest anywhere.
+    # The source is identified by content: each file's path and SHA-256, in name order.
+    files = sorted(BUNDLES.rglob("*.json"))
+    digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in files]
+    listing = "".join(f"{path.relative_to(BUNDLES)}\t{digest}\n"
+                      for path, digest in zip(files, digests, strict=True))
+    assert report.source_sha256 == hashlib.sha256(listing.encode()).hexdigest()
+    assert report.source_bytes == sum(path.stat().st_size for path in files)
+    # The same files give the same digest anywhere.
     copy = tmp_path / "copy"
     shutil.copytree(BUNDLES, copy)
     assert ingest(copy, tmp_path / "again.parquet").source_sha256 == report.source_sha256

@@ -20,7 +20,6 @@ from matplotlib.figure import Figure
 from rich.console import Console
 from sklearn.pipeline import Pipeline
 
-from medora.data.bundled import DatasetProvenance
 from medora.data.effects import EffectDataset
 from medora.evaluate.bootstrap import Estimate
 from medora.evaluate.effects import (
@@ -45,6 +44,7 @@ from medora.tasks.effects import EffectTask
 from medora.train.run import (
     ComparedModel,
     RunConfig,
+    RunRecord,
     comparison_verdict,
     data_fingerprint,
     environment,
@@ -91,21 +91,13 @@ class EffectExample:
     true_effect: float | None
 
 
-@dataclass
-class EffectRun:
+@dataclass(kw_only=True)
+class EffectRun(RunRecord[EffectTask, EffectResult]):
     """The record of one training of an effect task (the effect counterpart of ``Run``)."""
 
-    run_id: str
-    task: EffectTask
-    config: RunConfig
-    created_at: str
     dataset: EffectDataset
-    data_fingerprint: str
     split_sizes: dict[str, int]
-    primary_model: str
-    results: dict[str, EffectResult]
     comparisons: dict[str, Estimate]
-    verdict: str
     references: dict[str, dict[str, object]]
     propensity_method: str
     overlap: dict[str, object]
@@ -114,17 +106,6 @@ class EffectRun:
     train_treatment: np.ndarray
     test_true_cate: np.ndarray | None
     examples: list[EffectExample]
-    out_dir: Path
-    environment: dict[str, str]
-    version: ModelVersion | None = None
-
-    @property
-    def primary(self) -> EffectResult:
-        return self.results[self.primary_model]
-
-    @property
-    def provenance(self) -> DatasetProvenance:
-        return self.dataset.provenance
 
     def metrics_document(self) -> dict[str, Any]:
         data = self.dataset
@@ -454,6 +435,7 @@ def train_effect_task(task: EffectTask, config: RunConfig | None = None,
     run = EffectRun(
         run_id=run_id, task=task, config=config,
         created_at=created_at.isoformat(timespec="seconds"), dataset=data,
+        provenance=data.provenance,
         data_fingerprint=data_fingerprint(
             x, np.asarray(t, dtype=np.int64), np.asarray(y, dtype=np.float64)),
         split_sizes=split.sizes(),

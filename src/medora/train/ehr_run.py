@@ -46,7 +46,7 @@ EXPLAINED_SAMPLES = 300
 TOP_EVENTS = 5
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EhrRun(Run):
     """The record of one training of an event-sequence task."""
 

@@ -16,7 +16,6 @@ from rdkit import Chem
 from rich.console import Console
 
 from medora.chem.depict import draw_molecule
-from medora.data.bundled import DatasetProvenance
 from medora.evaluate.bootstrap import Estimate
 from medora.evaluate.conformal import empirical_coverage
 from medora.evaluate.regression import (
@@ -27,12 +26,13 @@ from medora.evaluate.regression import (
 )
 from medora.models import build_molecule_model
 from medora.models.regression import ConformalRegressor, TrainingReference
-from medora.registry.store import ModelStore, ModelVersion
+from medora.registry.store import ModelStore
 from medora.tasks.base import Split
 from medora.tasks.molecules import INTERVAL_COVERAGE, MoleculeTask
 from medora.train.run import (
     ComparedModel,
     RunConfig,
+    RunRecord,
     compared_models,
     comparison_verdict,
     environment,
@@ -67,32 +67,16 @@ class MoleculeExample:
     image: str  # PNG data URI: weight maps drawn as SVG run to megabytes
 
 
-@dataclass
-class MoleculeRun:
+@dataclass(kw_only=True)
+class MoleculeRun(RunRecord[MoleculeTask, MoleculeResult]):
     """The record of one training of a molecule task (the molecule counterpart of ``Run``)."""
 
-    run_id: str
-    task: MoleculeTask
-    config: RunConfig
-    created_at: str
-    provenance: DatasetProvenance
-    data_fingerprint: str
     split_kind: str
     split_sizes: dict[str, int]
-    primary_model: str
-    results: dict[str, MoleculeResult]
     comparisons: dict[str, Estimate]
-    verdict: str
     y_test: np.ndarray
     test_smiles: list[str]
     examples: list[MoleculeExample]
-    out_dir: Path
-    environment: dict[str, str]
-    version: ModelVersion | None = None
-
-    @property
-    def primary(self) -> MoleculeResult:
-        return self.results[self.primary_model]
 
     def metrics_document(self) -> dict[str, Any]:
         return metrics_envelope(self, {

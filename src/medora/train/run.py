@@ -9,12 +9,12 @@ import os
 import platform
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,9 @@ from medora.models import build_model
 from medora.models.calibrated import CalibratedModel
 from medora.registry.store import CARD_NAME, METRICS_NAME, ModelStore, ModelVersion
 from medora.tasks.base import DecisionThreshold, RegisteredTask, Split, Task
+
+_Task = TypeVar("_Task", bound=RegisteredTask)
+_Result = TypeVar("_Result")
 
 
 @dataclass
@@ -101,32 +104,40 @@ class PatientExplanation:
     contributions: list[Contribution]
 
 
-@dataclass
-class Run:
-    """The record of one training: config, data, split, every model's evidence, the verdict."""
+@dataclass(kw_only=True)
+class RunRecord(Generic[_Task, _Result]):
+    """What every kind of run records about itself, whatever its task, models and metrics
+    (:func:`metrics_envelope` writes it into metrics.json): built by keyword."""
 
     run_id: str
-    task: Task
+    task: _Task
     config: RunConfig
     created_at: str
     provenance: DatasetProvenance
     data_fingerprint: str
-    split_sizes: dict[str, int]
-    prevalence: dict[str, float]
     primary_model: str
-    results: dict[str, ModelResult]
-    comparisons: dict[str, Estimate]
-    verdict: str
-    y_test: np.ndarray
-    decision_curve: pd.DataFrame
-    examples: list[PatientExplanation]
+    results: dict[str, _Result]  # each model's, with its training_seconds
+    verdict: str  # the candidate against the baselines, in words
     out_dir: Path
     environment: dict[str, str]
     version: ModelVersion | None = None
 
     @property
-    def primary(self) -> ModelResult:
+    def primary(self) -> _Result:
         return self.results[self.primary_model]
+
+
+@dataclass(kw_only=True)
+class Run(RunRecord[Task, ModelResult]):
+    """The record of one training of a binary risk task: config, data, split, every model's
+    evidence, the verdict."""
+
+    split_sizes: dict[str, int]
+    prevalence: dict[str, float]
+    comparisons: dict[str, Estimate]
+    y_test: np.ndarray
+    decision_curve: pd.DataFrame
+    examples: list[PatientExplanation]
 
     def metrics_document(self) -> dict[str, Any]:
         """The content of metrics.json: every model's metrics with 95% CIs, and their
@@ -164,28 +175,7 @@ def data_fingerprint(x: pd.DataFrame, *arrays: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-class RunRecord(Protocol):
-    """What every kind of run records about itself, whatever its models and metrics."""
-
-    run_id: str
-    config: RunConfig
-    created_at: str
-    data_fingerprint: str
-    primary_model: str
-    environment: dict[str, str]
-    version: ModelVersion | None
-
-    @property
-    def task(self) -> RegisteredTask: ...
-
-    @property
-    def provenance(self) -> DatasetProvenance: ...
-
-    @property
-    def results(self) -> Mapping[str, Any]: ...  # each with training_seconds
-
-
-def metrics_envelope(run: RunRecord, details: dict[str, Any], **data: object
+def metrics_envelope(run: RunRecord[Any, Any], details: dict[str, Any], **data: object
                      ) -> dict[str, Any]:
     """metrics.json of any run: what identifies the run and its data, then the run's own
     ``details``, then training times, config and software versions. ``data`` adds facts

@@ -21,7 +21,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 from rich.console import Console
 
-from medora.data.bundled import DatasetProvenance
 from medora.evaluate.plots import figure_to_base64_png
 from medora.evaluate.survival import (
     KaplanMeier,
@@ -44,6 +43,7 @@ from medora.registry.store import ModelStore, ModelVersion
 from medora.tasks.survival import EvaluationTimes, SurvivalFold, SurvivalTask
 from medora.train.run import (
     RunConfig,
+    RunRecord,
     compared_models,
     comparison_verdict,
     data_fingerprint,
@@ -138,39 +138,23 @@ class ExamplePatient:
     survival: np.ndarray
 
 
-@dataclass
-class SurvivalRun:
+@dataclass(kw_only=True)
+class SurvivalRun(RunRecord[SurvivalTask, CrossValidated]):
     """The record of one training of a survival task (the survival counterpart of ``Run``)."""
 
-    run_id: str
-    task: SurvivalTask
-    config: RunConfig
-    created_at: str
-    provenance: DatasetProvenance
-    data_fingerprint: str
     n_patients: int
     n_events: int
     folds: tuple[int, int]  # (n_repeats, n_splits)
     times: EvaluationTimes
-    primary_model: str
-    results: dict[str, CrossValidated]
     unavailable: dict[str, str]
     comparisons: dict[str, RepeatedCVEstimate]
     integrative: dict[str, dict[str, CrossValidated]]
     integrative_comparisons: dict[str, RepeatedCVEstimate]
-    verdict: str
     risk_groups: RiskGroups
     calibration: pd.DataFrame
     curve_times: np.ndarray
     examples: list[ExamplePatient]
     references: tuple[Reference, ...]
-    out_dir: Path
-    environment: dict[str, str]
-    version: ModelVersion | None = None
-
-    @property
-    def primary(self) -> CrossValidated:
-        return self.results[self.primary_model]
 
     @property
     def interval(self) -> str:

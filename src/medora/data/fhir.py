@@ -514,9 +514,10 @@ def _find_patients(part: SourcePart) -> tuple[list[tuple[int, bytes]], int]:
         # A Patient line holds '"Patient"' (its resourceType): a part without it anywhere
         # (one of a bulk export's other files) is passed over by one search (backward:
         # CPython's search for a short needle runs twice as fast that way).
-        holds_patients = mapped.rfind(b'"Patient"', mapped.tell()) >= 0
-    return ([(index, line) for index, line in enumerate(part.lines())
-             if _is_patient_line(line)] if holds_patients else []), count
+        if mapped.rfind(b'"Patient"', mapped.tell()) < 0:
+            return [], count
+        return [(index, line) for index, line in enumerate(iter(mapped.readline, b""))
+                if _is_patient_line(line)], count
 
 
 def _numbered(parts: list[SourcePart], counts: list[int]) -> list[SourcePart]:

@@ -173,6 +173,7 @@ def effect_unit(task_name: str, instance: int | None, seed: int, quick: bool,
                           "metrics": {m: e.to_dict() for m, e in r.metrics.items()},
                           "treated_fraction": round(r.policy.treated_fraction, 4),
                           "interval_coverage": r.interval_coverage,
+                          "fitted_choices": r.fitted_choices,
                           "training_seconds": round(r.training_seconds, 1)}
                    for name, r in run.results.items()},
         "comparisons": {k: v.to_dict() for k, v in run.comparisons.items()},

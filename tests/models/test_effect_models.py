@@ -40,10 +40,11 @@ def data() -> dict[str, Data]:
     return {"train": simulate(800, 0), "validation": simulate(200, 1), "test": simulate(400, 2)}
 
 
-def small_network(cls: type[TARNet], seed: int = 0) -> TARNet:
+def small_network(cls: type[TARNet], seed: int = 0,
+                  piecewise_bins: tuple[int, ...] = (0, 8, 16)) -> TARNet:
     trainer = TrainerConfig(max_epochs=40, patience=8, batch_size=64, progress=False)
     return cls(representation_sizes=(64, 64), head_sizes=(32,), n_members=2, trainer=trainer,
-               seed=seed)
+               seed=seed, piecewise_bins=piecewise_bins)
 
 
 def fit(model: EffectModel, data: dict[str, Data]) -> EffectModel:
@@ -116,6 +117,33 @@ def test_dragonnet_recovers_effect_and_propensity(dragonnet: EffectModel,
     assert np.corrcoef(propensity, x[:, 1])[0, 1] > 0.5
 
 
+def simulate_steps(n: int, seed: int) -> Data:
+    """Thresholds instead of slopes: effect 1 + 2 [x0 > 0], outcome steps in x2 and x3."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 5))
+    treatment = (rng.random(n) < 1 / (1 + np.exp(-0.5 * x[:, 1]))).astype(float)
+    tau = 1 + 2 * (x[:, 0] > 0)
+    y = (3 * (x[:, 2] > 0.5) + 2 * (x[:, 3] > -0.5) + treatment * tau
+         + rng.normal(scale=0.5, size=n))
+    return x, treatment, y, tau
+
+
+def test_piecewise_bins_are_chosen_on_validation_where_the_surface_has_steps() -> None:
+    steps = {"train": simulate_steps(800, 0), "validation": simulate_steps(200, 1),
+             "test": simulate_steps(400, 2)}
+    binned = fit(small_network(TARNet), steps)
+    plain = fit(small_network(TARNet, piecewise_bins=(0,)), steps)
+    losses = binned.encoding_validation_loss_
+    assert set(losses) == {0, 8, 16}
+    assert binned.piecewise_bins_ == min(losses, key=losses.__getitem__) > 0
+    assert losses[binned.piecewise_bins_] < 0.8 * losses[0]  # about 0.084 against 0.131
+    assert pehe(binned, steps) < 0.8 * pehe(plain, steps)
+    assert len(binned.members_) == len(binned.histories_) == 2
+    # Each of 5 covariates, plus its bins: up to 16 each, fewer where quantiles tie.
+    assert 5 * 2 < binned.input_encoding_.n_outputs <= 5 * 17
+    assert plain.piecewise_bins_ == 0 and plain.input_encoding_.n_outputs == 5
+
+
 def test_losses_match_hand_computed_values() -> None:
     # Two patients: treated with outcome 2, control with outcome 0; propensities 0.5, 0.75.
     outputs = torch.tensor([[0.5, 1.0, 0.0], [0.2, -0.3, math.log(3.0)]])
@@ -176,5 +204,9 @@ def test_bad_inputs_name_the_problem(data: dict[str, Data]) -> None:
         TLearner().fit(x, t, y, x_val=x)
     with pytest.raises(ValueError, match="at least 2"):
         TARNet(n_members=1)
+    with pytest.raises(ValueError, match="piecewise_bins"):
+        TARNet(piecewise_bins=(0, 1))
+    with pytest.raises(ValueError, match="piecewise_bins"):
+        TARNet(piecewise_bins=())
     with pytest.raises(ValueError, match="missing or infinite"):
         TLearner().fit(np.where(np.eye(len(x), 5) == 1, np.nan, x), t, y)

@@ -54,6 +54,11 @@ def test_acic_run_writes_record_and_registers(tmp_path: Path) -> None:
     assert set(document["comparisons"]) == {f"{run.primary_model}_vs_{other}"
                                             for other in run.results if other != run.primary_model}
     assert document["intervals"]["t_learner"]["method"] == "none"
+    assert set(document["fitted_choices"]) == set(DEEP_EFFECT_MODELS)  # the baselines choose none
+    for choices in document["fitted_choices"].values():
+        losses = choices["first_member_validation_loss_by_piecewise_bins"]
+        assert set(losses) == {"0", "8", "16"}
+        assert str(choices["piecewise_bins"]) == min(losses, key=losses.__getitem__)
     assert document["overlap"]["training"]["rule"]["alpha"] == 0.1
     assert document["policy_evaluation"]["method"].startswith("doubly robust")
     assert document["references"]["truth_test"]["method"].startswith("mean of the true")

@@ -38,6 +38,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from medora.models.base import ModelKind
+from medora.models.preprocessing import PiecewiseLinearEncoder
 from medora.train.trainer import LossFunction, Trainer, TrainerConfig, TrainingHistory
 
 #: DragonNet's inverse propensity weights use the propensity bounded to this interval, so a
@@ -96,6 +97,11 @@ class EffectModel(ABC):
         """Expected outcome without (mu0) and with (mu1) treatment, in the outcome's unit."""
         raise NotImplementedError(f"{self.display_name} models the effect directly, not the "
                                   "two potential outcomes; use predict_effect")
+
+    def fitted_choices(self) -> dict[str, object]:
+        """The settings the fit chose from the data, with the evidence it chose on; empty for
+        a model that chooses none."""
+        return {}
 
     def propensity(self, x: pd.DataFrame | ArrayLike) -> np.ndarray:
         """P(treated | x) as estimated by the model."""
@@ -267,10 +273,46 @@ def one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
+@dataclass(frozen=True)
+class InputEncoding:
+    """A network's inputs: the covariates with ``bins`` piecewise-linear bins per numeric
+    covariate (none when 0), each column standardised on the training patients."""
+
+    bins: int
+    encoder: PiecewiseLinearEncoder | None
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, x: np.ndarray, bins: int) -> InputEncoding:
+        encoder = PiecewiseLinearEncoder(bins).fit(x) if bins else None
+        encoded = encoder.transform(x) if encoder is not None else x
+        spread = encoded.std(axis=0)
+        # A constant column stays at 0.
+        return cls(bins, encoder, encoded.mean(axis=0), np.where(spread > 0, spread, 1.0))
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.mean)
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        encoded = self.encoder.transform(x) if self.encoder is not None else x
+        return ((encoded - self.mean) / self.scale).astype(np.float32)
+
+
 class _RepresentationEnsemble(EffectModel):
     """An ensemble of representation networks trained by the shared Trainer from different
-    random initialisations (Lakshminarayanan et al. 2017), on standardised covariates and
-    outcomes. The estimate is the members' mean; the interval is their spread."""
+    random initialisations (Lakshminarayanan et al. 2017), on encoded, standardised covariates
+    and standardised outcomes. The estimate is the members' mean; the interval is their
+    spread.
+
+    ``piecewise_bins`` lists the candidate input encodings: 0 is the covariates alone, n > 0
+    adds n piecewise-linear bins per numeric covariate (:class:`PiecewiseLinearEncoder`).
+    Bins let a network fit the thresholds and steps tree ensembles fit easily, and cost it on
+    smooth surfaces, so with several candidates the first member is trained once with each
+    and the encoding with its lowest validation loss is kept for the whole ensemble
+    (``piecewise_bins_``; every candidate's loss in ``encoding_validation_loss_``).
+    """
 
     kind: ClassVar[ModelKind] = "deep"
     provides_outcomes: ClassVar[bool] = True
@@ -283,16 +325,21 @@ class _RepresentationEnsemble(EffectModel):
 
     def __init__(self, representation_sizes: tuple[int, ...] = (200, 200, 200),
                  head_sizes: tuple[int, ...] = (100, 100), n_members: int = 5,
-                 trainer: TrainerConfig | None = None, seed: int = 0) -> None:
+                 trainer: TrainerConfig | None = None, seed: int = 0,
+                 piecewise_bins: tuple[int, ...] = (0, 8, 16)) -> None:
         if n_members < 2:
             raise ValueError(f"n_members must be at least 2 (the interval is the members' "
                              f"spread), got {n_members}")
+        if not piecewise_bins or any(bins == 1 or bins < 0 for bins in piecewise_bins):
+            raise ValueError(f"piecewise_bins must list at least one candidate, each 0 (no "
+                             f"bins) or at least 2, got {piecewise_bins}")
         self.representation_sizes = tuple(representation_sizes)
         self.head_sizes = tuple(head_sizes)
         self.n_members = n_members
         self.trainer = trainer or TrainerConfig(max_epochs=300, patience=20, batch_size=64,
                                                 learning_rate=1e-3, weight_decay=1e-4)
         self.seed = seed
+        self.piecewise_bins = tuple(piecewise_bins)
 
     @abstractmethod
     def _network(self, n_inputs: int) -> TARNetModule: ...
@@ -307,46 +354,60 @@ class _RepresentationEnsemble(EffectModel):
             x, x_v, treatment, t_v, y, y_v = train_test_split(
                 x, treatment, y, test_size=0.2, stratify=treatment, random_state=self.seed)
             validation = (x_v, t_v, y_v)
-        self.x_mean_ = x.mean(axis=0)
-        spread = x.std(axis=0)
-        self.x_scale_ = np.where(spread > 0, spread, 1.0)  # a constant column stays at 0
         self.y_mean_, self.y_scale_ = float(y.mean()), float(y.std() or 1.0)
-        train, held_out = (self._dataset(*part) for part in ((x, treatment, y), validation))
-        members: list[TARNetModule] = []
-        self.histories_: list[TrainingHistory] = []
+        training = (x, treatment, y)
         with one_torch_thread():
-            for index in range(self.n_members):
-                members.append(self._train_member(index, x.shape[1], train, held_out))
-        self.members_ = nn.ModuleList(members).eval()
+            trials = {}
+            for bins in self.piecewise_bins:
+                encoding = InputEncoding.fit(x, bins)
+                trials[bins] = (encoding, *self._train_member(0, encoding, training, validation))
+            self.encoding_validation_loss_ = {bins: history.best_validation_loss
+                                              for bins, (_, _, history) in trials.items()}
+            self.piecewise_bins_ = min(self.encoding_validation_loss_,
+                                       key=self.encoding_validation_loss_.__getitem__)
+            self.input_encoding_, first, first_history = trials[self.piecewise_bins_]
+            rest = [self._train_member(index, self.input_encoding_, training, validation)
+                    for index in range(1, self.n_members)]
+        self.members_ = nn.ModuleList([first, *(network for network, _ in rest)]).eval()
+        self.histories_: list[TrainingHistory] = [first_history,
+                                                  *(history for _, history in rest)]
 
-    def _train_member(self, index: int, n_inputs: int, train: TensorDataset,
-                      held_out: TensorDataset) -> TARNetModule:
-        """Member ``index``, from its own seeded initialisation, trained by the Trainer."""
+    def _train_member(self, index: int, encoding: InputEncoding,
+                      training: tuple[np.ndarray, np.ndarray, np.ndarray],
+                      validation: tuple[np.ndarray, np.ndarray, np.ndarray]
+                      ) -> tuple[TARNetModule, TrainingHistory]:
+        """Member ``index`` on ``encoding``'s inputs, from its own seeded initialisation,
+        trained by the Trainer."""
         checkpoint_dir = self.trainer.checkpoint_dir
+        name = f"member-{index}" + (f"-bins-{encoding.bins}" if index == 0 else "")
         config = replace(
             self.trainer, seed=self.seed * 1000 + index,
-            description=f"{self.name} member {index + 1}/{self.n_members}",
-            checkpoint_dir=(Path(checkpoint_dir) / f"member-{index}"
-                            if checkpoint_dir is not None else None))
+            description=f"{self.name} member {index + 1}/{self.n_members}"
+                        + (f", {encoding.bins} bins" if index == 0 else ""),
+            checkpoint_dir=Path(checkpoint_dir) / name if checkpoint_dir is not None else None)
         torch.manual_seed(config.seed)  # each member's own initialisation
-        network = self._network(n_inputs)
-        self.histories_.append(Trainer(config).fit(network, self._loss(network), train,
-                                                   held_out))
-        return network.eval()
+        network = self._network(encoding.n_outputs)
+        train, held_out = (self._dataset(encoding, *part) for part in (training, validation))
+        history = Trainer(config).fit(network, self._loss(network), train, held_out)
+        return network.eval(), history
 
-    def _dataset(self, x: np.ndarray, treatment: np.ndarray, y: np.ndarray) -> TensorDataset:
+    def _dataset(self, encoding: InputEncoding, x: np.ndarray, treatment: np.ndarray,
+                 y: np.ndarray) -> TensorDataset:
         targets = np.column_stack([treatment, (y - self.y_mean_) / self.y_scale_])
-        return TensorDataset(torch.from_numpy(self._standardise(x)),
+        return TensorDataset(torch.from_numpy(encoding.transform(x)),
                              torch.from_numpy(targets.astype(np.float32)))
 
-    def _standardise(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.x_mean_) / self.x_scale_).astype(np.float32)
+    def fitted_choices(self) -> dict[str, object]:
+        return {"piecewise_bins": self.piecewise_bins_,
+                "first_member_validation_loss_by_piecewise_bins": {
+                    str(bins): round(loss, 5)
+                    for bins, loss in self.encoding_validation_loss_.items()}}
 
     @torch.no_grad()
     def member_outputs(self, x: pd.DataFrame | ArrayLike) -> np.ndarray:
         """Every member's raw outputs, shape (n_members, n, outputs): standardised mu0, mu1
         (and DragonNet's propensity logit)."""
-        inputs = torch.from_numpy(self._standardise(self._inputs(x)))
+        inputs = torch.from_numpy(self.input_encoding_.transform(self._inputs(x)))
         with one_torch_thread():
             outputs = torch.stack([member(inputs) for member in self.members_])
         return outputs.numpy().astype(np.float64)
@@ -396,9 +457,10 @@ class OffsetTARNet(TARNet):
 
     def __init__(self, representation_sizes: tuple[int, ...] = (200, 200, 200),
                  head_sizes: tuple[int, ...] = (100, 100), effect_sizes: tuple[int, ...] = (50,),
-                 n_members: int = 5, trainer: TrainerConfig | None = None,
-                 seed: int = 0) -> None:
-        super().__init__(representation_sizes, head_sizes, n_members, trainer, seed)
+                 n_members: int = 5, trainer: TrainerConfig | None = None, seed: int = 0,
+                 piecewise_bins: tuple[int, ...] = (0, 8, 16)) -> None:
+        super().__init__(representation_sizes, head_sizes, n_members, trainer, seed,
+                         piecewise_bins)
         self.effect_sizes = tuple(effect_sizes)
 
     def _network(self, n_inputs: int) -> TARNetModule:

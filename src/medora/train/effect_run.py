@@ -79,6 +79,7 @@ class EffectResult(ComparedModel):
     policy: PolicyValue
     validation_rmse: float | None
     interval_coverage: float | None  # share of true effects inside the intervals (truth only)
+    fitted_choices: dict[str, object]  # what the fit chose from the data (EffectModel's)
 
 
 @dataclass
@@ -128,6 +129,8 @@ class EffectRun(RunRecord[EffectTask, EffectResult]):
             "intervals": {name: {"method": result.interval_method or "none",
                                  "true_effect_coverage": result.interval_coverage}
                           for name, result in self.results.items()},
+            "fitted_choices": {name: result.fitted_choices
+                               for name, result in self.results.items() if result.fitted_choices},
             "validation_factual_rmse": {name: result.validation_rmse
                                         for name, result in self.results.items()
                                         if result.validation_rmse is not None},
@@ -245,7 +248,8 @@ def _fit_and_evaluate(name: str, x: pd.DataFrame, data: EffectDataset, split: Sp
         metrics=metrics, training_seconds=training_seconds, predictor=make_predictor(model),
         interval_method=prediction.interval if prediction.lower is not None else "",
         test_cate=prediction.cate, test_lower=prediction.lower, test_upper=prediction.upper,
-        policy=policy, validation_rmse=validation_rmse, interval_coverage=coverage)
+        policy=policy, validation_rmse=validation_rmse, interval_coverage=coverage,
+        fitted_choices=model.fitted_choices())
 
 
 def _choose_primary(config: RunConfig, results: dict[str, EffectResult]) -> str:

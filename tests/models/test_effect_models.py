@@ -5,6 +5,7 @@ surface, and fits are reproducible by seed."""
 from __future__ import annotations
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -142,6 +143,19 @@ def test_piecewise_bins_are_chosen_on_validation_where_the_surface_has_steps() -
     # Each of 5 covariates, plus its bins: up to 16 each, fewer where quantiles tie.
     assert 5 * 2 < binned.input_encoding_.n_outputs <= 5 * 17
     assert plain.piecewise_bins_ == 0 and plain.input_encoding_.n_outputs == 5
+
+
+def test_a_model_pickled_before_input_encodings_still_predicts(
+        data: dict[str, Data]) -> None:
+    plain = fit(small_network(TARNet, piecewise_bins=(0,)), data)
+    earlier = TARNet.__new__(TARNet)  # the attributes a model had before 2026-11-23
+    earlier.__dict__.update({name: value for name, value in plain.__dict__.items() if name not in {
+        "input_encoding_", "piecewise_bins", "piecewise_bins_", "encoding_validation_loss_"}},
+        x_mean_=plain.input_encoding_.mean, x_scale_=plain.input_encoding_.scale)
+    restored = pickle.loads(pickle.dumps(earlier))
+    x = data["test"][0]
+    np.testing.assert_array_equal(restored.predict_effect(x).cate, plain.predict_effect(x).cate)
+    assert restored.fitted_choices()["piecewise_bins"] == 0
 
 
 def test_losses_match_hand_computed_values() -> None:

@@ -173,20 +173,27 @@ def _elu_stack(n_inputs: int, sizes: tuple[int, ...]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _head(n_inputs: int, sizes: tuple[int, ...]) -> nn.Sequential:
+    """ELU layers of ``sizes`` and one linear output."""
+    return nn.Sequential(_elu_stack(n_inputs, sizes),
+                         nn.Linear(sizes[-1] if sizes else n_inputs, 1))
+
+
 class TARNetModule(nn.Module):
-    """Shared representation and two outcome heads; output (n, 2): mu0, mu1 (standardised)."""
+    """Shared representation and two outcome heads; output (n, 2): mu0, mu1 (standardised).
+    The second head has ``second_head_sizes`` where given, else the first head's sizes."""
 
     def __init__(self, n_inputs: int, representation_sizes: tuple[int, ...],
-                 head_sizes: tuple[int, ...]) -> None:
+                 head_sizes: tuple[int, ...],
+                 second_head_sizes: tuple[int, ...] | None = None) -> None:
         super().__init__()
         if not representation_sizes:
             raise ValueError("representation_sizes needs at least one layer")
         self.representation = _elu_stack(n_inputs, representation_sizes)
         width = representation_sizes[-1]
-        head_width = head_sizes[-1] if head_sizes else width
-        self.heads = nn.ModuleList(
-            nn.Sequential(_elu_stack(width, head_sizes), nn.Linear(head_width, 1))
-            for _ in range(2))
+        self.heads = nn.ModuleList([
+            _head(width, head_sizes),
+            _head(width, head_sizes if second_head_sizes is None else second_head_sizes)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shared = self.representation(x)
@@ -202,10 +209,7 @@ class OffsetModule(TARNetModule):
 
     def __init__(self, n_inputs: int, representation_sizes: tuple[int, ...],
                  head_sizes: tuple[int, ...], effect_sizes: tuple[int, ...]) -> None:
-        super().__init__(n_inputs, representation_sizes, head_sizes)
-        width = representation_sizes[-1]
-        self.heads[1] = nn.Sequential(_elu_stack(width, effect_sizes),
-                                      nn.Linear(effect_sizes[-1] if effect_sizes else width, 1))
+        super().__init__(n_inputs, representation_sizes, head_sizes, effect_sizes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shared = self.representation(x)
@@ -396,6 +400,16 @@ class _RepresentationEnsemble(EffectModel):
         targets = np.column_stack([treatment, (y - self.y_mean_) / self.y_scale_])
         return TensorDataset(torch.from_numpy(encoding.transform(x)),
                              torch.from_numpy(targets.astype(np.float32)))
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        if "x_mean_" in state:
+            # Registered before the inputs were encoded (2026-11-23): the standardised
+            # covariates alone, which is the encoding with no bins.
+            mean, scale = state.pop("x_mean_"), state.pop("x_scale_")
+            assert isinstance(mean, np.ndarray) and isinstance(scale, np.ndarray)
+            state.update(input_encoding_=InputEncoding(0, None, mean, scale),
+                         piecewise_bins=(0,), piecewise_bins_=0, encoding_validation_loss_={})
+        self.__dict__.update(state)
 
     def fitted_choices(self) -> dict[str, object]:
         return {"piecewise_bins": self.piecewise_bins_,

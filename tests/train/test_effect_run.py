@@ -70,6 +70,8 @@ def test_acic_run_writes_record_and_registers(tmp_path: Path) -> None:
     card = (tmp_path / "run" / "card.md").read_text()
     assert f"# Model card: {task.name} v1" in card and "quick smoke setting" in card
     assert "gets no recommendation" in card and "| PEHE |" in card
+    bins = run.primary.fitted_choices["piecewise_bins"]
+    assert f"| Chosen on the validation patients | `piecewise_bins`: {bins}; " in card
 
     record = store.get(task.name)
     assert record.version == 1 and record.model_name == run.primary_model

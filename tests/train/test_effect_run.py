@@ -67,6 +67,7 @@ def test_acic_run_writes_record_and_registers(tmp_path: Path) -> None:
     report = (tmp_path / "run" / "report.html").read_text()
     assert "Propensity histograms by arm" in report and "data:image/png;base64," in report
     assert "What the intervals mean" in report and "Crump" in report
+    assert report.count("<code>piecewise_bins</code> = ") == len(DEEP_EFFECT_MODELS)
     card = (tmp_path / "run" / "card.md").read_text()
     assert f"# Model card: {task.name} v1" in card and "quick smoke setting" in card
     assert "gets no recommendation" in card and "| PEHE |" in card

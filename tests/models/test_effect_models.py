@@ -26,13 +26,19 @@ from medora.train.trainer import TrainerConfig
 Data = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def simulate(n: int, seed: int) -> Data:
-    """Confounded treatment (x1 raises both treatment and outcome) and effect 1 + 2 x0."""
+def simulate(n: int, seed: int, steps: bool = False) -> Data:
+    """Confounded treatment (x1 raises both treatment and outcome) and effect 1 + 2 x0; with
+    ``steps``, thresholds instead of slopes: effect 1 + 2 [x0 > 0], outcome steps in x2, x3."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 5))
     treatment = (rng.random(n) < 1 / (1 + np.exp(-0.5 * x[:, 1]))).astype(float)
-    tau = 1 + 2 * x[:, 0]
-    y = x[:, 1] + x[:, 2] + treatment * tau + rng.normal(scale=0.5, size=n)
+    if steps:
+        tau = 1 + 2 * (x[:, 0] > 0)
+        baseline = 3 * (x[:, 2] > 0.5) + 2 * (x[:, 3] > -0.5)
+    else:
+        tau = 1 + 2 * x[:, 0]
+        baseline = x[:, 1] + x[:, 2]
+    y = baseline + treatment * tau + rng.normal(scale=0.5, size=n)
     return x, treatment, y, tau
 
 
@@ -118,20 +124,9 @@ def test_dragonnet_recovers_effect_and_propensity(dragonnet: EffectModel,
     assert np.corrcoef(propensity, x[:, 1])[0, 1] > 0.5
 
 
-def simulate_steps(n: int, seed: int) -> Data:
-    """Thresholds instead of slopes: effect 1 + 2 [x0 > 0], outcome steps in x2 and x3."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 5))
-    treatment = (rng.random(n) < 1 / (1 + np.exp(-0.5 * x[:, 1]))).astype(float)
-    tau = 1 + 2 * (x[:, 0] > 0)
-    y = (3 * (x[:, 2] > 0.5) + 2 * (x[:, 3] > -0.5) + treatment * tau
-         + rng.normal(scale=0.5, size=n))
-    return x, treatment, y, tau
-
-
 def test_piecewise_bins_are_chosen_on_validation_where_the_surface_has_steps() -> None:
-    steps = {"train": simulate_steps(800, 0), "validation": simulate_steps(200, 1),
-             "test": simulate_steps(400, 2)}
+    steps = {"train": simulate(800, 0, steps=True), "validation": simulate(200, 1, steps=True),
+             "test": simulate(400, 2, steps=True)}
     binned = fit(small_network(TARNet), steps)
     plain = fit(small_network(TARNet, piecewise_bins=(0,)), steps)
     losses = binned.encoding_validation_loss_

@@ -383,12 +383,12 @@ class _RepresentationEnsemble(EffectModel):
         """Member ``index`` on ``encoding``'s inputs, from its own seeded initialisation,
         trained by the Trainer."""
         checkpoint_dir = self.trainer.checkpoint_dir
-        name = f"member-{index}" + (f"-bins-{encoding.bins}" if index == 0 else "")
         config = replace(
             self.trainer, seed=self.seed * 1000 + index,
-            description=f"{self.name} member {index + 1}/{self.n_members}"
-                        + (f", {encoding.bins} bins" if index == 0 else ""),
-            checkpoint_dir=Path(checkpoint_dir) / name if checkpoint_dir is not None else None)
+            description=f"{self.name} member {index + 1}/{self.n_members}, "
+                        f"{encoding.bins} bins",
+            checkpoint_dir=(Path(checkpoint_dir) / f"member-{index}-bins-{encoding.bins}"
+                            if checkpoint_dir is not None else None))
         torch.manual_seed(config.seed)  # each member's own initialisation
         network = self._network(encoding.n_outputs)
         train, held_out = (self._dataset(encoding, *part) for part in (training, validation))

@@ -102,10 +102,6 @@ class PiecewiseLinearEncoder:
             self.edges_.append(edges if binned else None)
         return self
 
-    @property
-    def n_features_out_(self) -> int:
-        return sum(1 if edges is None else len(edges) for edges in self.edges_)
-
     def transform(self, x: np.ndarray) -> np.ndarray:
         if not hasattr(self, "edges_"):
             raise RuntimeError("fit the encoder on the training features before transform")

@@ -30,7 +30,7 @@ from rich.table import Table
 from scipy import stats
 
 from medora.models.base import Model
-from medora.tasks import get_task
+from medora.core.registry import get_task
 from medora.train.run import Run, RunConfig, train_task
 
 RESULTS = Path(__file__).parent / "results"

@@ -171,7 +171,7 @@ def _replace(pattern: re.Pattern[bytes], replacements: dict[bytes, bytes], text:
 def build_corpus(sources: list[Path], resources: int, scratch: Path) -> Corpus:
     """Copies of the ``sources`` bundles with fresh ids, as bundle files and as NDJSON, until
     they hold exactly ``resources`` resources (see the module docstring)."""
-    from medora.progress import counting_progress
+    from medora.core.progress import counting_progress
 
     bundles, ndjson = scratch / "bundles", scratch / "ndjson"
     bundles.mkdir()

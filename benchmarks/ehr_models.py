@@ -39,9 +39,9 @@ from rich.table import Table
 
 from medora.data.bundled import synthea_cohort
 from medora.evaluate.bootstrap import paired_difference
-from medora.tasks import get_task
-from medora.tasks.ehr import EventSequenceTask
-from medora.train.ehr_run import EhrRun, event_table_provenance, train_event_task
+from medora.core.registry import get_task
+from medora.areas.ehr.tasks import EventSequenceTask
+from medora.areas.ehr.run import EhrRun, event_table_provenance, train_event_task
 from medora.train.run import RunConfig, environment
 
 RESULTS = Path(__file__).parent / "results"

@@ -45,8 +45,8 @@ from medora.evaluate.regression import (
     paired_regression_difference,
     regression_bootstrap_indices,
 )
-from medora.tasks import get_task
-from medora.train.molecule_run import train_molecule_task
+from medora.core.registry import get_task
+from medora.areas.molecules.run import train_molecule_task
 from medora.train.run import RunConfig
 
 RESULTS = Path(__file__).parent / "results"

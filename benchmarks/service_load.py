@@ -77,7 +77,7 @@ def machine_busy_seconds() -> float:
 
 def patient_rows(n: int) -> list[dict[str, object]]:
     """Real Framingham patients (test-like rows), sent as JSON inputs."""
-    from medora.tasks import get_task
+    from medora.core.registry import get_task
 
     _, x, _ = get_task(TASK).load_xy()
     rows = x.sample(n=n, replace=True, random_state=0)
@@ -201,7 +201,7 @@ def in_process_baseline(store: Any, rows: list[dict[str, object]]) -> dict[str, 
 
     from medora.data.tabular import validate_features
     from medora.explain.attributions import top_contributions
-    from medora.tasks import get_task
+    from medora.core.registry import get_task
 
     task = get_task(TASK)
     model = store.load(store.get(TASK))
@@ -289,7 +289,7 @@ def main() -> None:
     from rich.table import Table
 
     from medora.registry.store import ModelStore
-    from medora.tasks import get_task
+    from medora.core.registry import get_task
     from medora.train.run import RunConfig, train_task
 
     console = Console()

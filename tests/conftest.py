@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medora.data.survival import SurvivalDataset
-from medora.tasks import base, get_task
-from medora.tasks.survival import SurvivalTask
+from medora.areas.survival.data import SurvivalDataset
+
+from medora.core.registry import get_task, task_registry
+from medora.areas.survival.tasks import SurvivalTask
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +60,7 @@ def small_molecule_task(monkeypatch: pytest.MonkeyPatch):
                        provenance=dataset.provenance)
 
     task = replace(full, name="test.freesolv_small", load=load)
-    monkeypatch.setitem(base._REGISTRY, task.name, task)
+    monkeypatch.setitem(task_registry(), task.name, task)
     return task
 
 
@@ -86,5 +87,5 @@ def small_gbsg2(gbsg2_subset: Callable[[str, int, int], SurvivalTask],
                 monkeypatch: pytest.MonkeyPatch) -> SurvivalTask:
     """``test.gbsg2_small``: 300 real GBSG2 patients, registered for this test only."""
     task = gbsg2_subset("test.gbsg2_small", 300, 0)
-    monkeypatch.setitem(base._REGISTRY, task.name, task)
+    monkeypatch.setitem(task_registry(), task.name, task)
     return task

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from medora.cli import app
-from medora.tasks import get_task
+from medora.cli.app import app
+from medora.core.registry import get_task
 
 runner = CliRunner()
 TASK = "cardio.framingham_chd"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from medora.cli import app
+from medora.cli.app import app
 from medora.data.synthea import MANIFEST
 
 runner = CliRunner()

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from medora.cli import app
+from medora.cli.app import app
 from medora.registry.store import ModelStore
 
 from .serve.test_ehr_serving import (

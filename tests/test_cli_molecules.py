@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from medora.cli import app
+from medora.cli.app import app
 
 runner = CliRunner()
 TASK = "test.freesolv_small"

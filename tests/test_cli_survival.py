@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from medora.cli import app
-from medora.tasks import get_task
+from medora.cli.app import app
+from medora.core.registry import get_task
 
 runner = CliRunner()
 needs_sksurv = pytest.mark.skipif(find_spec("sksurv") is None,
@@ -44,7 +44,7 @@ def test_stratify_needs_a_registered_survival_model(small_gbsg2) -> None:
 
 @needs_sksurv
 def test_subtypes_of_gene_expression() -> None:
-    from medora.survival_cli import subtypes
+    from medora.areas.survival.cli import subtypes
 
     _, x, _, _ = get_task("oncology.breast_recurrence_genes").load_survival()
     genes = x[list(get_task("oncology.breast_recurrence_genes").feature_groups["genes"])]

@@ -13,14 +13,15 @@ import pytest
 from scipy.stats import spearmanr
 from typer.testing import CliRunner
 
-from medora.cli import app
-from medora.predict_survival import predict_survival_patients
+from medora.cli.app import app
+from medora.areas.survival.predictor import predict_survival_patients
 from medora.registry.store import ModelStore
-from medora.tasks import base, get_task
-from medora.tasks.survival import SurvivalTask
+
+from medora.core.registry import get_task, task_registry
+from medora.areas.survival.tasks import SurvivalTask
 from medora.train import survival_run
 from medora.train.run import RunConfig
-from medora.train.survival_run import train_survival_task
+from medora.areas.survival.run import train_survival_task
 
 runner = CliRunner()
 NAME = "test.gbsg2_predict"
@@ -37,7 +38,7 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory,
     task = gbsg2_subset(NAME, *SUBSET)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MEDORA_HOME", str(home))
-        patch.setitem(base._REGISTRY, NAME, task)
+        patch.setitem(task_registry(), NAME, task)
         patch.setattr(survival_run, "sksurv_available", lambda: False)
         train_survival_task(task, RunConfig(quick=True, progress=False,
                                             out_dir=tmp_path_factory.mktemp("run")))
@@ -50,7 +51,7 @@ def task(trained_home: Path, medora_home: Path, monkeypatch: pytest.MonkeyPatch,
     """The task registered and its trained registry copied into this test's medora home."""
     shutil.copytree(trained_home, medora_home)
     small = gbsg2_subset(NAME, *SUBSET)
-    monkeypatch.setitem(base._REGISTRY, NAME, small)
+    monkeypatch.setitem(task_registry(), NAME, small)
     yield small
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from medora._lazy import lazy_exports
+from medora.core.lazy import lazy_exports
 
 
 def test_an_export_named_like_its_submodule_is_refused() -> None:

@@ -7,7 +7,7 @@ import os
 import pytest
 from rdkit import Chem, RDConfig
 
-from medora.chem import CATALOG_SOURCES, RDKIT_VERSION, structural_alerts
+from medora.areas.molecules.chem import CATALOG_SOURCES, RDKIT_VERSION, structural_alerts
 
 
 def _pains_test_molecule(chembl_id: str) -> str:

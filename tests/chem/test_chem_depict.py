@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from rdkit.Chem.Draw import rdMolDraw2D
 
-from medora.chem import draw_molecule, structural_alerts
+from medora.areas.molecules.chem import draw_molecule, structural_alerts
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

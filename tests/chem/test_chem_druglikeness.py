@@ -6,7 +6,7 @@ import pytest
 from rdkit import Chem
 from rdkit.Chem import Descriptors
 
-from medora.chem import RDKIT_VERSION, drug_likeness, lipinski, qed, synthetic_accessibility, veber
+from medora.areas.molecules.chem import RDKIT_VERSION, drug_likeness, lipinski, qed, synthetic_accessibility, veber
 
 
 @pytest.mark.parametrize("name", ["aspirin", "atorvastatin", "cyclosporin", "tamoxifen"])

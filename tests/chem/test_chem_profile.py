@@ -6,7 +6,7 @@ import json
 
 import rdkit
 
-from medora.chem import profile_molecule
+from medora.areas.molecules.chem import profile_molecule
 
 
 def test_profile_of_aspirin(drugs: dict[str, str]) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rdkit import DataStructs
 
-from medora.chem import (
+from medora.areas.molecules.chem import (
     MORGAN_BITS,
     ApplicabilityDomain,
     morgan_fingerprint,
@@ -75,7 +75,7 @@ def test_domain_needs_two_training_molecules() -> None:
 def test_similarities_are_rdkits_for_every_pair_across_query_blocks(monkeypatch) -> None:
     from rdkit import RDConfig
 
-    from medora.chem import similarity
+    from medora.areas.molecules.chem import similarity
     from medora.data.molecules import read_molecules
 
     nci = read_molecules(f"{RDConfig.RDDataDir}/NCI/first_5K.smi", skip_invalid=True)
@@ -96,7 +96,7 @@ def test_similarities_are_rdkits_for_every_pair_across_query_blocks(monkeypatch)
 
 
 def test_domain_searches_the_index_it_fitted_and_pickles_without_it(monkeypatch) -> None:
-    from medora.chem import similarity
+    from medora.areas.molecules.chem import similarity
 
     built: list[int] = []
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from medora.data import packaged
-from medora.data.effects import (
+from medora.areas.effects.data import (
     ACTG175_ARMS,
     NHEFS_BOOK_ATE,
     DatasetUnavailableError,

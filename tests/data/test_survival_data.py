@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from medora.data import packaged, survival
-from medora.data.survival import (
+from medora.areas.survival.data import (
     GSE7390_PROBES,
     DatasetUnavailableError,
     SurvivalDataset,
@@ -89,7 +89,7 @@ def test_provenance_names_the_package_file_hash_and_licence(loader, package: str
 @needs_gse7390
 def test_gse7390_is_read_without_importing_scikit_survival() -> None:
     # A fresh interpreter: this test session may have imported sksurv in other tests.
-    code = ("import sys; from medora.data.survival import load_gse7390; load_gse7390(); "
+    code = ("import sys; from medora.areas.survival.data import load_gse7390; load_gse7390(); "
             "assert 'sksurv' not in sys.modules, 'sksurv was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from medora.data.tabular import InputValidationError, read_table, validate_features
-from medora.tasks import get_task
+from medora.core.registry import get_task
 
 FEATURES = get_task("cardio.framingham_chd").features
 

@@ -11,7 +11,7 @@ from scipy import stats
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
-from medora.evaluate.effects import (
+from medora.areas.effects.metrics import (
     OverlapRule,
     ate_absolute_error,
     difference_in_means,
@@ -23,7 +23,8 @@ from medora.evaluate.effects import (
     policy_value,
     recommend,
 )
-from medora.tasks import EffectTask, get_task
+from medora.areas.effects.tasks import EffectTask
+from medora.core.registry import get_task
 
 
 def _task(name: str) -> EffectTask:

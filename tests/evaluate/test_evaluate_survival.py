@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from medora.evaluate.survival import (
+from medora.areas.survival.metrics import (
     cumulative_dynamic_auc,
     harrell_c_index,
     integrated_brier_score,

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medora.featurizers.events import (
+from medora.areas.ehr.featurizers import (
     PAD,
     UNKNOWN,
     BagOfCodes,
     CodeVocabulary,
     event_sequences,
 )
-from medora.tasks import get_task
-from medora.tasks.ehr import EventSamples
+from medora.core.registry import get_task
+from medora.areas.ehr.tasks import EventSamples
 
 
 def samples_of(*events: tuple[int, str | None, str]) -> EventSamples:

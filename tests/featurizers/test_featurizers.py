@@ -8,14 +8,14 @@ import torch
 from rdkit import Chem
 from rdkit.Chem import Crippen, Descriptors
 
-from medora.featurizers.descriptors import (
+from medora.areas.molecules.descriptors import (
     COMPACT_DESCRIPTORS,
     MORGAN_BITS,
     descriptor_matrix,
     morgan_counts,
     morgan_counts_without_each_atom,
 )
-from medora.featurizers.graph import (
+from medora.areas.molecules.featurizers import (
     ATOM_DIM,
     BOND_DIM,
     ELEMENTS,
@@ -23,7 +23,7 @@ from medora.featurizers.graph import (
     batch_graphs,
     featurize,
 )
-from medora.models.dmpnn import collate_graphs
+from medora.areas.molecules.dmpnn import collate_graphs
 
 ASPIRIN = Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O")
 
@@ -160,7 +160,7 @@ def test_features_equal_the_per_atom_definition() -> None:
 
 
 def test_featurize_batch_equals_batching_single_graphs() -> None:
-    from medora.featurizers.graph import featurize_batch, featurize_many
+    from medora.areas.molecules.featurizers import featurize_batch, featurize_many
 
     mols = [Chem.MolFromSmiles(s) for s in VARIED]
     descriptors = np.arange(len(mols) * 2, dtype=np.float32).reshape(-1, 2)
@@ -175,7 +175,7 @@ def test_featurize_batch_equals_batching_single_graphs() -> None:
 
 
 def test_message_operators_equal_gather_and_scatter() -> None:
-    from medora.featurizers.graph import featurize_batch, message_operators
+    from medora.areas.molecules.featurizers import featurize_batch, message_operators
 
     batch = featurize_batch([Chem.MolFromSmiles(s) for s in VARIED])
     operators = message_operators(batch)

@@ -60,9 +60,9 @@ def test_reading_in_worker_processes_equals_one_process(parallel, tmp_path,
 
 def test_prediction_in_worker_processes_equals_one_process(parallel, freesolv_sample,
                                                            monkeypatch) -> None:
-    import medora.predict
-    from medora.models.graph import DMPNNRegressor
-    from medora.models.regression import ConformalRegressor, TrainingReference
+    import medora.areas.risk.predict
+    from medora.areas.molecules.graph import DMPNNRegressor
+    from medora.areas.molecules.regression import ConformalRegressor, TrainingReference
     from medora.train.trainer import TrainerConfig
 
     mols, y = freesolv_sample
@@ -71,10 +71,10 @@ def test_prediction_in_worker_processes_equals_one_process(parallel, freesolv_sa
                            ).fit(mols[:100], y[:100], mols[100:120], y[100:120])
     predictor = ConformalRegressor.calibrate(
         model, mols[100:120], y[100:120], TrainingReference.from_molecules(mols[:100], y[:100]))
-    monkeypatch.setattr(medora.predict, "PREDICTION_BATCH", 16)
-    interval, assessments = medora.predict._molecule_interval(predictor, mols)
+    monkeypatch.setattr(medora.areas.risk.predict, "PREDICTION_BATCH", 16)
+    interval, assessments = medora.areas.risk.predict._molecule_interval(predictor, mols)
     monkeypatch.setattr(molecules, "PARALLEL_MINIMUM", 10**9)
-    alone, alone_assessments = medora.predict._molecule_interval(predictor, mols)
+    alone, alone_assessments = medora.areas.risk.predict._molecule_interval(predictor, mols)
     for name in ("value", "lower", "upper", "spread"):
         assert np.array_equal(getattr(interval, name), getattr(alone, name)), name
     assert assessments == alone_assessments

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from medora.models.effect_baselines import CausalForest, DRLearner, TLearner, XLearner
-from medora.models.effects import (
+from medora.areas.effects.baselines import CausalForest, DRLearner, TLearner, XLearner
+from medora.areas.effects.models import (
     DragonNet,
     EffectModel,
     OffsetModule,

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
-from medora.models import build_molecule_model
-from medora.models.fingerprint import FingerprintGradientBoosting, FingerprintRandomForest
-from medora.models.graph import DMPNNRegressor
-from medora.models.regression import ConformalRegressor, TrainingReference
+from medora.areas.molecules.factory import build_molecule_model
+from medora.areas.molecules.fingerprint import FingerprintGradientBoosting, FingerprintRandomForest
+from medora.areas.molecules.graph import DMPNNRegressor
+from medora.areas.molecules.regression import ConformalRegressor, TrainingReference
 from medora.train.trainer import TrainerConfig
 
 
@@ -44,8 +44,8 @@ def test_dmpnn_atom_weights_add_up_to_the_prediction_difference(dmpnn) -> None:
     """Integrated gradients are complete: atom weights sum to f(molecule) - f(baseline)."""
     import torch
 
-    from medora.featurizers.graph import batch_graphs, featurize
-    from medora.models.dmpnn import GraphTensors
+    from medora.areas.molecules.featurizers import batch_graphs, featurize
+    from medora.areas.molecules.dmpnn import GraphTensors
 
     mol = Chem.MolFromSmiles("OCc1ccccc1")
     (weights,) = dmpnn.explain([mol])
@@ -65,8 +65,8 @@ def test_prediction_equals_the_trained_networks(dmpnn, freesolv_sample) -> None:
     sums): it must give what the trained modules give, in any grouping of the molecules."""
     import torch
 
-    from medora.featurizers.graph import batch_graphs, featurize
-    from medora.models.dmpnn import GraphTensors
+    from medora.areas.molecules.featurizers import batch_graphs, featurize
+    from medora.areas.molecules.dmpnn import GraphTensors
 
     mols, _ = freesolv_sample
     mols = [*mols, Chem.MolFromSmiles("C"), Chem.MolFromSmiles("[Xe]")]  # molecules without bonds

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from medora.featurizers.events import CodeVocabulary, event_sequences
-from medora.models.event_baselines import BagOfCodesClassifier
-from medora.models.factory import EVENT_MODEL_NAMES, build_event_model
-from medora.models.sequence import (
+from medora.areas.ehr.featurizers import CodeVocabulary, event_sequences
+from medora.areas.ehr.baselines import BagOfCodesClassifier
+from medora.areas.ehr.factory import EVENT_MODEL_NAMES, build_event_model
+from medora.areas.ehr.models import (
     EventGRU,
     EventSequenceClassifier,
     EventTransformer,
@@ -23,8 +23,8 @@ from medora.models.sequence import (
     as_dataset,
     collate,
 )
-from medora.tasks import get_task
-from medora.tasks.ehr import EventSamples
+from medora.core.registry import get_task
+from medora.areas.ehr.tasks import EventSamples
 from medora.train.trainer import TrainerConfig
 
 FIXTURE = Path(__file__).parents[1] / "data" / "fixtures" / "ehr" / "events.parquet"
@@ -139,7 +139,7 @@ def test_an_event_that_drives_risk_gets_the_largest_contribution() -> None:
     codes[positive, rng.integers(0, length, positive.sum())] = 5
     model = tiny(EventGRU)
     network = model._network(12)
-    from medora.featurizers.events import EventSequences
+    from medora.areas.ehr.featurizers import EventSequences
     from medora.train.trainer import Trainer
 
     sequences = EventSequences(codes, np.ones((n, length), np.float32),

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 import torch
 
-from medora.evaluate.survival import harrell_c_index
-from medora.models.survival import (
+from medora.areas.survival.metrics import harrell_c_index
+from medora.areas.survival.models import (
     CoxPHModel,
     DeepSurv,
     LogisticHazard,
@@ -196,7 +196,7 @@ def test_surface_refuses_bad_targets(data) -> None:
 @needs_sksurv
 @pytest.mark.parametrize("name", ["coxnet", "random_survival_forest", "gradient_boosted_cox"])
 def test_gpl_baselines_share_the_surface(data, name) -> None:
-    from medora.models import build_survival_model
+    from medora.areas.survival.factory import build_survival_model
 
     (x, time, event, _), (x_test, t_test, e_test, _) = data
     model = build_survival_model(name, seed=0, quick=True).fit(x, time, event)
@@ -215,7 +215,7 @@ def test_gpl_baseline_says_when_scikit_survival_is_missing(data, monkeypatch) ->
 
 
 def test_core_does_not_import_scikit_survival() -> None:
-    code = ("import sys, medora.models, medora.train.survival_run, medora.cli; "
+    code = ("import sys, medora.models, medora.areas.survival.run, medora.cli.app; "
             "from medora.models import build_survival_model; "
             "build_survival_model('coxnet'); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sksurv'))")

@@ -19,8 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from medora.models.graph import DMPNNRegressor
-from medora.models.regression import ConformalRegressor, TrainingReference
+from medora.areas.molecules.graph import DMPNNRegressor
+from medora.areas.molecules.regression import ConformalRegressor, TrainingReference
 from medora.registry.card import render_card
 from medora.registry.store import CARD_NAME, ModelStore, ModelVersion
 from medora.serve import accounts, migrate
@@ -29,9 +29,9 @@ from medora.serve.credentials import hash_password, issue_access_token
 from medora.serve.db import Database, Role, User, utc_now
 from medora.serve.settings import ServiceSettings
 from medora.serve.state import ServiceState
-from medora.tasks import get_task
-from medora.tasks.cardio import FRAMINGHAM_CHD
-from medora.tasks.molecules import INTERVAL_COVERAGE
+from medora.core.registry import get_task
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
+from medora.areas.molecules.tasks import INTERVAL_COVERAGE
 from medora.train.run import Run, RunConfig, train_task
 from medora.train.trainer import TrainerConfig
 

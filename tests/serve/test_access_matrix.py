@@ -15,7 +15,7 @@ import pytest
 from medora.serve.credentials import issue_access_token
 from medora.serve.db import ROLES, Role, utc_now
 from medora.serve.settings import ServiceSettings
-from medora.tasks.cardio import FRAMINGHAM_CHD
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 EVERYONE: tuple[Role, ...] = ROLES

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from medora.cli import app
+from medora.cli.app import app
 from medora.serve import accounts
 from medora.serve.db import Database, User
 

@@ -26,8 +26,8 @@ from sqlalchemy import select
 from medora.data.meds import read_events
 from medora.evaluate.calibration import PlattCalibrator
 from medora.models.calibrated import CalibratedModel
-from medora.models.sequence import EventTransformer, SequenceModelConfig
-from medora.predict_ehr import assess, read_patient_bundle
+from medora.areas.ehr.models import EventTransformer, SequenceModelConfig
+from medora.areas.ehr.predict import assess, read_patient_bundle
 from medora.registry.store import CARD_NAME, ModelStore
 from medora.serve.app import create_app
 from medora.serve.db import AuditEvent, Prediction
@@ -37,7 +37,8 @@ from medora.serve.settings import (
     ServiceSettings,
     max_ehr_body_bytes,
 )
-from medora.tasks import EventSequenceTask, get_task
+from medora.areas.ehr.tasks import EventSequenceTask
+from medora.core.registry import get_task
 from medora.train.trainer import TrainerConfig
 
 from .conftest import SECRET, Service

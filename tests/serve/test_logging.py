@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from medora.tasks.cardio import FRAMINGHAM_CHD
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 PATIENT = "PATIENT-7Q3ZK"

@@ -6,7 +6,7 @@ import pytest
 
 from medora.registry.store import ModelStore
 from medora.serve import lifecycle
-from medora.tasks.cardio import FRAMINGHAM_CHD
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 

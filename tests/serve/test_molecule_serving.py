@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from rdkit import Chem
 
-from medora.chem.similarity import morgan_fingerprints
-from medora.models.regression import ConformalRegressor
+from medora.areas.molecules.chem.similarity import morgan_fingerprints
+from medora.areas.molecules.regression import ConformalRegressor
 from medora.serve.db import Prediction
 
 from .conftest import MOLECULE_TASK, TASK, Service

@@ -13,14 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medora.evaluate.effects import OverlapRule
-from medora.models.effects import TARNet
-from medora.models.survival import CoxPHModel
-from medora.predict_effects import EffectPredictor, covariate_schema
-from medora.predict_survival import SurvivalPredictor, predict_survival_patients
+from medora.areas.effects.metrics import OverlapRule
+from medora.areas.effects.models import TARNet
+from medora.areas.survival.models import CoxPHModel
+from medora.areas.effects.predictor import EffectPredictor, covariate_schema
+from medora.areas.survival.predictor import SurvivalPredictor, predict_survival_patients
 from medora.registry.store import CARD_NAME, ModelStore
 from medora.serve.db import Prediction
-from medora.tasks import EffectTask, SurvivalTask, get_task
+from medora.areas.effects.tasks import EffectTask
+from medora.areas.survival.tasks import SurvivalTask
+from medora.core.registry import get_task
 from medora.train.trainer import TrainerConfig
 
 from .conftest import Service, running_service

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from medora.serve.db import AuditEvent, Prediction
 from medora.serve.scoring import served_tasks
-from medora.tasks import list_tasks, task_names
-from medora.tasks.cardio import FRAMINGHAM_CHD
+from medora.core.registry import list_tasks, task_names
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from medora.tasks.cardio import FRAMINGHAM_CHD
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 

@@ -23,7 +23,7 @@ from medora.serve.credentials import issue_access_token
 from medora.serve.db import Database, write_gate
 from medora.serve.launch import HOST, running_service, start_service
 from medora.serve.settings import ServiceSettings
-from medora.tasks.cardio import FRAMINGHAM_CHD
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 SECRET = "workers-test-signing-secret-" + "w" * 40

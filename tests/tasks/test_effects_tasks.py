@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from medora.cli import _effect_task_row, app
-from medora.tasks import EffectTask, get_task, list_tasks
+from medora.cli.app import _effect_task_row, app
+from medora.areas.effects.tasks import EffectTask
+from medora.core.registry import get_task, list_tasks
 
 EFFECT_TASKS = {"effect.actg175": 1054, "effect.nhefs": 1566, "effect.acic2016": 4802}
 

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medora.tasks import EventSequenceTask, get_task
-from medora.tasks.ehr import EventSamples, NoEligibleIndexError
+from medora.areas.ehr.tasks import EventSequenceTask
+from medora.core.registry import get_task
+from medora.areas.ehr.tasks import EventSamples, NoEligibleIndexError
 
 FIXTURE = Path(__file__).parents[1] / "data" / "fixtures" / "ehr" / "events.parquet"
 EHR_TASKS = ("ehr.readmission_30d", "ehr.mortality_1y", "ehr.diabetes_complication_2y")

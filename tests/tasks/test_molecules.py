@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from medora.data.molecules import MoleculeTable
-from medora.tasks import MoleculeTask, Split, get_task, list_tasks
-from medora.tasks.molecules import bemis_murcko_scaffold, scaffold_sets, scaffold_split
+from medora.areas.molecules.tasks import MoleculeTask
+from medora.core.registry import get_task, list_tasks
+from medora.core.task import Split
+from medora.areas.molecules.tasks import bemis_murcko_scaffold, scaffold_sets, scaffold_split
 
 EXPECTED = {
     # name: (molecules, target, default split, target range)

@@ -9,16 +9,17 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from medora.cli import app
-from medora.evaluate.survival import (
+from medora.cli.app import app
+from medora.areas.survival.metrics import (
     cumulative_dynamic_auc,
     harrell_c_index,
     integrated_brier_score,
     kaplan_meier,
     uno_c_index,
 )
-from medora.tasks import SurvivalTask, get_task, list_tasks
-from medora.tasks.survival import repeated_stratified_folds
+from medora.areas.survival.tasks import SurvivalTask
+from medora.core.registry import get_task, list_tasks
+from medora.areas.survival.tasks import repeated_stratified_folds
 
 GENES = "oncology.breast_recurrence_genes"
 GBSG2 = "oncology.gbsg2_recurrence"

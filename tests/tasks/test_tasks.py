@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from medora.tasks import SplitSpec, get_task, list_tasks, task_names
+from medora.core.registry import get_task, list_tasks, task_names
+from medora.core.task import SplitSpec
 
 EXPECTED = {
     # name: (patients, features, positives)

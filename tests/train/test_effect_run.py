@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from medora.data.effects import EffectDataset
-from medora.predict_effects import NO_RECOMMENDATION, EffectPredictor, predict_effects
+from medora.areas.effects.data import EffectDataset
+from medora.areas.effects.predictor import NO_RECOMMENDATION, EffectPredictor, predict_effects
 from medora.registry.store import ModelStore
-from medora.tasks import get_task
-from medora.tasks.effects import EffectTask
-from medora.train.effect_run import DEEP_EFFECT_MODELS, EFFECT_BASELINES, train_effect_task
+from medora.core.registry import get_task
+from medora.areas.effects.tasks import EffectTask
+from medora.areas.effects.run import DEEP_EFFECT_MODELS, EFFECT_BASELINES, train_effect_task
 from medora.train.run import RunConfig
 
 

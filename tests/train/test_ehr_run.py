@@ -14,8 +14,9 @@ import pytest
 from medora.data.meds import Event, EventWriter
 from medora.data.tabular import InputValidationError
 from medora.registry.store import ModelStore
-from medora.tasks import EventSequenceTask, get_task
-from medora.train.ehr_run import train_event_task
+from medora.areas.ehr.tasks import EventSequenceTask
+from medora.core.registry import get_task
+from medora.areas.ehr.run import train_event_task
 from medora.train.run import RunConfig
 
 FIXTURE = Path(__file__).parents[1] / "data" / "fixtures" / "ehr" / "events.parquet"

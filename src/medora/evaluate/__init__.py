@@ -1,71 +1,43 @@
-"""Model evaluation: metrics with paired bootstrap intervals, calibration, decision curves,
-subgroup fairness and report figures for binary clinical prediction models; survival metrics
-(concordance, time-dependent AUC, Brier scores, Kaplan-Meier, log-rank) in ``survival``;
-treatment-effect metrics, policy value and overlap diagnostics in ``effects``."""
+"""Model evaluation shared by the areas: metrics with paired bootstrap intervals, calibration,
+decision curves, subgroup fairness, conformal prediction, regression metrics and report
+figures. Survival and treatment-effect metrics live in their areas
+(:mod:`medora.areas.survival.metrics`, :mod:`medora.areas.effects.metrics`)."""
 
-from medora._lazy import lazy_exports
+from medora.core.lazy import lazy_exports
 
 _EXPORTS = {
     "BINARY_METRICS": "metrics",
-    "CRUMP_ALPHA": "effects",
-    "EffectEstimate": "effects",
     "Estimate": "bootstrap",
-    "IPWResult": "effects",
-    "KaplanMeier": "survival",
-    "LogRankResult": "survival",
     "MetricSpec": "metrics",
-    "OverlapCheck": "effects",
-    "OverlapRule": "effects",
     "PlattCalibrator": "calibration",
-    "PolicyValue": "effects",
-    "Recommendation": "effects",
     "ReliabilityCurve": "calibration",
-    "RepeatedCVEstimate": "survival",
     "SUBGROUP_METRICS": "fairness",
     "SubgroupReport": "fairness",
-    "TimeDependentAUC": "survival",
-    "ate_absolute_error": "effects",
     "auprc": "metrics",
     "auroc": "metrics",
     "bootstrap_indices": "bootstrap",
     "brier": "metrics",
     "calibration_slope_intercept": "calibration",
     "cluster_bootstrap_weights": "bootstrap",
-    "cumulative_dynamic_auc": "survival",
     "decision_curve": "decision_analysis",
-    "difference_in_means": "effects",
     "evaluate_binary": "bootstrap",
     "expected_calibration_error": "metrics",
     "false_positive_rate": "metrics",
     "figure_to_base64_png": "plots",
-    "fit_propensity": "effects",
-    "harrell_c_index": "survival",
-    "integrated_brier_score": "survival",
-    "ipw_ate": "effects",
-    "kaplan_meier": "survival",
-    "logrank_test": "survival",
     "net_benefit": "decision_analysis",
     "net_benefit_treat_all": "decision_analysis",
-    "overlap_summary": "effects",
     "paired_difference": "bootstrap",
-    "pehe": "effects",
     "plot_decision_curve": "plots",
     "plot_importance": "plots",
     "plot_precision_recall": "plots",
     "plot_reliability": "plots",
     "plot_roc": "plots",
     "plot_subgroups": "plots",
-    "policy_from_cate": "effects",
-    "policy_value": "effects",
-    "recommend": "effects",
     "reliability_curve": "calibration",
     "selection_rate": "metrics",
     "sensitivity": "metrics",
     "specificity": "metrics",
     "subgroup_table": "fairness",
-    "summarise_repeated_cv": "survival",
-    "survival_brier_score": "survival",
-    "uno_c_index": "survival",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = sorted(_EXPORTS)

@@ -1,4 +1,5 @@
-"""The run report: one self-contained HTML page (plots embedded) a person can read offline."""
+"""The run report: one self-contained HTML page (plots embedded) a person can read offline; here
+the binary-risk report every area that predicts a risk renders, and the atomic write."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from medora.evaluate.plots import (
     figure_to_base64_png,
     plot_decision_curve,
     plot_importance,
-    plot_parity,
     plot_precision_recall,
     plot_reliability,
     plot_roc,
@@ -18,7 +18,6 @@ from medora.evaluate.plots import (
 )
 
 if TYPE_CHECKING:
-    from medora.train.molecule_run import MoleculeRun
     from medora.train.run import Run
 
 
@@ -60,23 +59,7 @@ def render_report(run: Run, template: str = "report.html") -> str:
     )
 
 
-def render_molecule_report(run: MoleculeRun) -> str:
-    from medora.registry.card import template_environment
-
-    predictions = {r.display_name: (run.y_test, r.test_prediction) for r in run.results.values()}
-    primary = run.primary
-    parity = plot_parity(predictions, run.task.units,
-                         intervals={primary.display_name: (primary.test_lower,
-                                                           primary.test_upper)})
-    return (
-        template_environment(autoescape=True)
-        .get_template("report_molecule.html")
-        .render(run=run, task=run.task, primary=primary,
-                figures={"parity": figure_to_base64_png(parity)})
-    )
-
-
-def _write(text: str, path: Path) -> Path:
+def write_page(text: str, path: Path) -> Path:
     temporary = path.with_suffix(".html.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
@@ -84,8 +67,4 @@ def _write(text: str, path: Path) -> Path:
 
 
 def write_report(run: Run, path: Path, template: str = "report.html") -> Path:
-    return _write(render_report(run, template), path)
-
-
-def write_molecule_report(run: MoleculeRun, path: Path) -> Path:
-    return _write(render_molecule_report(run), path)
+    return write_page(render_report(run, template), path)

@@ -113,7 +113,7 @@ class WideDeepEnsemble(nn.Module):
     its linear path alone and the MLP path grows only as far as training rewards it.
 
     ``n_outputs`` > 1 gives every member that many outputs, shape (n_members, n, n_outputs)
-    (e.g. one hazard per time interval in :mod:`medora.models.survival`);
+    (e.g. one hazard per time interval in :mod:`medora.areas.survival.models`);
     ``integrated_gradients`` and ``members`` explain and split single-output networks only.
     """
 

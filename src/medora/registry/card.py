@@ -3,19 +3,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, StrictUndefined
 
 from medora.evaluate.bootstrap import Estimate
 from medora.evaluate.fairness import SUBGROUP_METRICS
 from medora.evaluate.metrics import BINARY_METRICS
 from medora.evaluate.regression import METRIC_LABELS as REGRESSION_LABELS
 
+from medora.core.registry import areas
+
 if TYPE_CHECKING:
     from medora.registry.store import ModelVersion
-    from medora.train.molecule_run import MoleculeRun
-    from medora.train.run import Run
 
 
 METRIC_LABELS = {**{name: spec.label
@@ -35,8 +36,17 @@ def format_estimate(estimate: Estimate, digits: int = 3) -> str:
             f"{estimate.ci_high:.{digits}f})")
 
 
+@functools.cache
+def template_loader() -> BaseLoader:
+    """medora's shared templates (the binary-risk report and card, the web pages), then each
+    installed area's own, so an area's template can extend a shared one by name."""
+    return ChoiceLoader([PackageLoader("medora", "templates"),
+                         *(PackageLoader(area.template_package, "templates")
+                           for area in areas() if area.template_package)])
+
+
 def template_environment(autoescape: bool) -> Environment:
-    environment = Environment(loader=PackageLoader("medora", "templates"),
+    environment = Environment(loader=template_loader(),
                               autoescape=autoescape, undefined=StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True)
     environment.filters["estimate"] = format_estimate
@@ -44,14 +54,8 @@ def template_environment(autoescape: bool) -> Environment:
     return environment
 
 
-def render_card(run: Run, version: ModelVersion | None, template: str = "card.md") -> str:
-    """The model card of ``run``'s candidate model as Markdown (``template``: card.md or a
-    template extending it, such as card_ehr.md)."""
+def render_card(run: Any, version: ModelVersion | None, template: str = "card.md") -> str:
+    """The model card of ``run``'s candidate model as Markdown (``template``: card.md, the
+    binary-risk card, or an area's own, such as card_molecule.md)."""
     return template_environment(autoescape=False).get_template(template).render(
-        run=run, task=run.task, version=version, primary=run.primary)
-
-
-def render_molecule_card(run: MoleculeRun, version: ModelVersion | None) -> str:
-    """The model card of a molecule task's candidate model as Markdown."""
-    return template_environment(autoescape=False).get_template("card_molecule.md").render(
         run=run, task=run.task, version=version, primary=run.primary)

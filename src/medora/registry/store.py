@@ -22,13 +22,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import joblib
 
-if TYPE_CHECKING:  # the registry stores any model; importing one would load its stack
-    from medora.models.calibrated import CalibratedModel
-
+from medora.registry.legacy import moved_modules_importable
 
 VersionStatus = Literal["draft", "approved", "stopped", "retired"]
 ARTIFACT_NAME = "model.joblib"
@@ -75,7 +73,7 @@ class ModelStore:
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else medora_home() / "registry"
 
-    def register(self, task: str, model: CalibratedModel, *, model_name: str, model_kind: str,
+    def register(self, task: str, model: object, *, model_name: str, model_kind: str,
                  run_id: str, data_fingerprint: str, metrics: dict[str, Any],
                  config: dict[str, Any],
                  documents: Callable[[ModelVersion], dict[str, str]]) -> ModelVersion:
@@ -138,14 +136,15 @@ class ModelStore:
         raise LookupError(f"{task!r} has no version {version}; registered versions: "
                           f"{[r.version for r in records]}")
 
-    def load(self, record: ModelVersion) -> CalibratedModel:
+    def load(self, record: ModelVersion) -> Any:
         artifact = Path(record.path) / ARTIFACT_NAME
         if _sha256(artifact) != record.artifact_sha256:
             raise ArtifactIntegrityError(
                 f"{artifact} does not match the SHA-256 recorded at registration; the file was "
                 "changed or corrupted. Retrain or restore it from a backup.")
         try:
-            return joblib.load(artifact)
+            with moved_modules_importable():
+                return joblib.load(artifact)
         except (AttributeError, ImportError, TypeError, ValueError, EOFError,
                 pickle.UnpicklingError) as error:
             # The classes the artifact was pickled from have changed since it was registered.

@@ -8,11 +8,14 @@ import functools
 
 import pandas as pd
 
-from medora.chem.similarity import APPLICABILITY_DOMAIN_SOURCE
-from medora.predict_ehr import BUNDLE_INPUT, INDEX_TIME_EXAMPLE, INDEX_TIME_INPUT
+from medora.areas.molecules.chem.similarity import APPLICABILITY_DOMAIN_SOURCE
+from medora.areas.ehr.predict import BUNDLE_INPUT, INDEX_TIME_EXAMPLE, INDEX_TIME_INPUT
 from medora.serve import scoring
 from medora.serve.schemas import Feature, TaskInfo
-from medora.tasks import EffectTask, EventSequenceTask, MoleculeTask, SurvivalTask
+from medora.areas.effects.tasks import EffectTask
+from medora.areas.ehr.tasks import EventSequenceTask
+from medora.areas.molecules.tasks import MoleculeTask
+from medora.areas.survival.tasks import SurvivalTask
 
 
 @functools.cache

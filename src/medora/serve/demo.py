@@ -11,7 +11,7 @@ from pathlib import Path
 from medora.registry.store import ModelStore, medora_home
 from medora.serve import accounts, lifecycle, migrate
 from medora.serve.db import Database
-from medora.tasks import get_task
+from medora.core.registry import get_task
 from medora.train.dispatch import train_any_task
 from medora.train.run import RunConfig
 

@@ -24,7 +24,7 @@ the same stored columns, read by kind:
   ``inputs`` the events the model read (not the bundle) with the bundle's SHA-256,
   ``explanation`` the model's top terms, and ``details`` the index time and how it was chosen,
   the event counts (read, left out after the index time or before the model's window), what
-  became of the bundle's resources, and the top past events (see :mod:`medora.predict_ehr`).
+  became of the bundle's resources, and the top past events (see :mod:`medora.areas.ehr.predict`).
 """
 
 from __future__ import annotations
@@ -46,17 +46,17 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from medora.chem.depict import draw_molecule
-from medora.chem.similarity import morgan_fingerprints
-from medora.data.effects import EffectDataset
+from medora.areas.molecules.chem.depict import draw_molecule
+from medora.areas.molecules.chem.similarity import morgan_fingerprints
+from medora.areas.effects.data import EffectDataset
 from medora.data.molecules import MoleculeValidationError, parse_smiles
 from medora.data.packaged import DatasetUnavailableError
 from medora.data.tabular import InputValidationError, validate_features
 from medora.explain.attributions import top_contributions
 from medora.models.calibrated import CalibratedModel
-from medora.models.regression import ConformalRegressor
-from medora.predict_effects import EffectPredictor, read_covariates
-from medora.predict_ehr import (
+from medora.areas.molecules.regression import ConformalRegressor
+from medora.areas.effects.predictor import EffectPredictor, read_covariates
+from medora.areas.ehr.predict import (
     BUNDLE_INPUT,
     EhrAssessment,
     PatientRecord,
@@ -68,17 +68,17 @@ from medora.predict_ehr import (
     stored_inputs,
     top_terms,
 )
-from medora.predict_survival import SurvivalPredictor, survival_inputs
+from medora.areas.survival.predictor import SurvivalPredictor, survival_inputs
 from medora.registry.store import ArtifactIntegrityError, ModelStore
 from medora.serve import audit, lifecycle
 from medora.serve.db import Database, ModelVersionRow, Prediction, utc_now
 from medora.serve.errors import ConflictError, NotFoundError, ServiceError, UnavailableError
-from medora.tasks import get_task, list_tasks
-from medora.tasks.base import Task
-from medora.tasks.effects import EffectTask
-from medora.tasks.ehr import EventSequenceTask
-from medora.tasks.molecules import INTERVAL_COVERAGE, MoleculeTask
-from medora.tasks.survival import SurvivalTask
+from medora.core.registry import get_task, list_tasks
+from medora.core.task import Task
+from medora.areas.effects.tasks import EffectTask
+from medora.areas.ehr.tasks import EventSequenceTask
+from medora.areas.molecules.tasks import INTERVAL_COVERAGE, MoleculeTask
+from medora.areas.survival.tasks import SurvivalTask
 
 TOP_CONTRIBUTIONS = 5
 RISK_DECIMALS = 4  # as `medora predict` reports them
@@ -489,7 +489,7 @@ def _score_patient(task: Task, model: CalibratedModel, x: pd.DataFrame) -> Score
 def _score_ehr(task: EventSequenceTask, patient: EhrInput) -> Score:
     """Calibrated risk at the index time with its 95% interval, flagged at the task's
     threshold, the model's top terms, and where, on what and why (see
-    :func:`medora.predict_ehr.prediction_details`)."""
+    :func:`medora.areas.ehr.predict.prediction_details`)."""
     assessment = patient.assessment
     return Score(risk=round(assessment.risk, RISK_DECIMALS),
                  lower=round(assessment.lower, RISK_DECIMALS),

@@ -1,6 +1,6 @@
 """Training: one Trainer for every torch model, seeding, and the end-to-end run of a task."""
 
-from medora._lazy import lazy_exports
+from medora.core.lazy import lazy_exports
 
 # Lazy, so that the torch-free records (``medora.train.config``) import without the Trainer.
 _EXPORTS = {

@@ -1,5 +1,7 @@
-"""One training run of a task: every compared model fitted, calibrated, evaluated, explained
-and audited on the same split, the candidate registered, and the record written to disk."""
+"""What every area's training run shares: its config, its record (identity, data, models,
+verdict), metrics.json's envelope, the run folder and registration; and the pieces of a binary
+risk run (calibrated evidence on the test split, paired comparisons) the areas that predict a
+risk build their runs from."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import hashlib
 import json
 import os
 import platform
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -20,10 +21,10 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from medora.core.task import DecisionThreshold, SensitiveAttribute, Split, Task
 from medora.data.bundled import DatasetProvenance
 from medora.evaluate.bootstrap import (
     Estimate,
-    bootstrap_indices,
     evaluate_binary,
     paired_difference,
 )
@@ -31,13 +32,11 @@ from medora.evaluate.calibration import PlattCalibrator, calibration_slope_inter
 from medora.evaluate.decision_analysis import decision_curve
 from medora.evaluate.fairness import SubgroupReport, subgroup_table
 from medora.evaluate.metrics import BINARY_METRICS, expected_calibration_error
-from medora.explain.attributions import Contribution, global_importance, top_contributions
-from medora.models import build_model
+from medora.explain.attributions import Contribution
 from medora.models.calibrated import CalibratedModel
 from medora.registry.store import CARD_NAME, METRICS_NAME, ModelStore, ModelVersion
-from medora.tasks.base import DecisionThreshold, RegisteredTask, Split, Task
 
-_Task = TypeVar("_Task", bound=RegisteredTask)
+_Task = TypeVar("_Task", bound=Task)
 _Result = TypeVar("_Result")
 
 
@@ -127,8 +126,19 @@ class RunRecord(Generic[_Task, _Result]):
         return self.results[self.primary_model]
 
 
+class BinaryRiskTask(Task, Protocol):
+    """What evaluating a binary risk model needs of its task, whatever its inputs."""
+
+    @property
+    def threshold(self) -> DecisionThreshold: ...
+    @property
+    def metrics(self) -> tuple[str, ...]: ...
+    @property
+    def sensitive_attributes(self) -> tuple[SensitiveAttribute, ...]: ...
+
+
 @dataclass(kw_only=True)
-class Run(RunRecord[Task, ModelResult]):
+class Run(RunRecord[BinaryRiskTask, ModelResult]):
     """The record of one training of a binary risk task: config, data, split, every model's
     evidence, the verdict."""
 
@@ -212,35 +222,6 @@ def write_atomic(path: Path, text: str) -> None:
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
-
-
-def _fit_and_evaluate(task: Task, name: str, x: pd.DataFrame, y: np.ndarray, split: Split,
-                      groups: dict[str, pd.Series], indices: np.ndarray, config: RunConfig,
-                      checkpoint_root: Path) -> ModelResult:
-    started = time.perf_counter()
-    model = build_model(name, seed=config.seed, quick=config.quick, progress=config.progress,
-                        checkpoint_dir=checkpoint_root / name)
-    model.fit(x.iloc[split.train], y[split.train], x.iloc[split.validation], y[split.validation])
-    calibrator = PlattCalibrator().fit(
-        model.predict_proba(x.iloc[split.validation])[:, 1], y[split.validation],
-        seed=config.seed)
-    training_seconds = time.perf_counter() - started
-    x_test = x.iloc[split.test]
-    return held_out_evidence(
-        task, name, model, calibrator, training_seconds, x_test, y[split.test],
-        {attribute: series.iloc[split.test] for attribute, series in groups.items()},
-        indices, global_importance(model.explain(x_test)))
-
-
-class BinaryRiskTask(Protocol):
-    """What evaluating a binary risk model needs of its task, whatever its inputs."""
-
-    @property
-    def threshold(self) -> DecisionThreshold: ...
-    @property
-    def metrics(self) -> tuple[str, ...]: ...
-    @property
-    def primary_metric(self) -> str: ...
 
 
 def compared_on_test(task: BinaryRiskTask, names: list[str], results: dict[str, ModelResult],
@@ -332,23 +313,6 @@ def comparison_verdict(primary_name: str, results: dict[str, Any],
             f"{difference.ci_low:+.3f} to {difference.ci_high:+.3f} ({interval}).")
 
 
-def _examples(task: Task, result: ModelResult, x_test: pd.DataFrame,
-              y_test: np.ndarray) -> list[PatientExplanation]:
-    """The highest-, median- and lowest-risk test patients, explained."""
-    order = np.argsort(result.test_probability)
-    picks = {"highest risk": order[-1], "median risk": order[len(order) // 2],
-             "lowest risk": order[0]}
-    rows = x_test.iloc[list(picks.values())]
-    risk = result.predictor.predict_risk(rows)
-    attributions = result.predictor.explain(rows)
-    return [
-        PatientExplanation(label=label, risk=float(risk.risk[i]), lower=float(risk.lower[i]),
-                           upper=float(risk.upper[i]), outcome=int(y_test[position]),
-                           contributions=top_contributions(attributions.iloc[i], rows.iloc[i]))
-        for i, (label, position) in enumerate(picks.items())
-    ]
-
-
 def compared_models(config: RunConfig, deep_model: str, baselines: tuple[str, ...]) -> list[str]:
     """The candidate first (the deep model unless ``config.model`` names another), then the
     other models it is compared with."""
@@ -389,45 +353,3 @@ def finish_run(run: Any, store: ModelStore | None,
     write_report(run, run.out_dir / "report.html")
     console.print(run.verdict)
     console.print(f"report: {run.out_dir / 'report.html'}")
-
-
-def train_task(task: Task, config: RunConfig | None = None,
-               store: ModelStore | None = None) -> Run:
-    """Train, compare, calibrate, evaluate, explain, audit and register models for ``task``.
-
-    Writes ``report.html``, ``metrics.json`` and ``card.md`` into the run folder
-    (``runs/<task>/<run-id>/`` unless ``config.out_dir`` is given).
-    """
-    from medora.evaluate.report import write_report
-    from medora.registry.card import render_card
-
-    config = config or RunConfig()
-    console = Console(stderr=True, quiet=not config.progress)
-    names = compared_models(config, task.deep_model, task.baselines)
-    primary_name = names[0]
-    created_at, run_id, out_dir = start_run(task.name, config)
-
-    console.print(f"[bold]{task.name}[/bold]: loading data")
-    dataset, x, y = task.load_xy()
-    split = task.make_split(y, config.seed)
-    groups = {a.name: a.groups(dataset.frame) for a in task.sensitive_attributes}
-    y_test = y[split.test]
-    indices = bootstrap_indices(y_test, config.resamples, seed=config.seed)
-    console.print(f"split (stratified, seed {config.seed}): {split.sizes()}")
-
-    results: dict[str, ModelResult] = {}
-    for name in names:
-        console.print(f"training and evaluating [bold]{name}[/bold]")
-        results[name] = _fit_and_evaluate(task, name, x, y, split, groups, indices, config,
-                                          out_dir / "checkpoints")
-    run = Run(
-        run_id=run_id, task=task, config=config, created_at=created_at.isoformat(
-            timespec="seconds"), provenance=dataset.provenance,
-        data_fingerprint=data_fingerprint(x, np.asarray(y, dtype=np.int64)),
-        **compared_on_test(task, names, results, y, split, indices),
-        examples=_examples(task, results[primary_name], x.iloc[split.test], y_test),
-        out_dir=out_dir, environment=environment(),
-    )
-
-    finish_run(run, store, render_card, write_report, console)
-    return run

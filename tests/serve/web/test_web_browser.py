@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
 from medora.serve.launch import MEDORA, running_service
-from medora.tasks.cardio import FRAMINGHAM_CHD
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from medora.serve import accounts, audit
 from medora.serve.db import AuditEvent, Prediction, Review
 from medora.serve.web.session import LOGIN_COOKIE, SESSION_COOKIE
-from medora.tasks.cardio import FRAMINGHAM_CHD
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 PASSWORD = "a long enough web password"

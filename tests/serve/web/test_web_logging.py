@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from medora.tasks.cardio import FRAMINGHAM_CHD
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 PATIENT = "PATIENT-W3B9Q"

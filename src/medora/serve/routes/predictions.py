@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from medora.data.tabular import InputValidationError
-from medora.predict_ehr import INDEX_TIME_EXAMPLE, INDEX_TIME_INPUT
+from medora.areas.ehr.predict import INDEX_TIME_EXAMPLE, INDEX_TIME_INPUT
 from medora.serve import scoring, worklist
 from medora.serve.catalog import task_info
 from medora.serve.errors import NotFoundError
@@ -26,7 +26,7 @@ from medora.serve.schemas import (
 )
 from medora.serve.security import AUTH_RESPONSES, Predictor
 from medora.serve.state import State
-from medora.tasks.ehr import EventSequenceTask
+from medora.areas.ehr.tasks import EventSequenceTask
 
 router = APIRouter(tags=["predictions"], responses=AUTH_RESPONSES)
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from medora.predict_survival import DAYS_PER_YEAR
+from medora.areas.survival.predictor import DAYS_PER_YEAR
 from medora.serve.schemas import Contribution
 
 # SVG user units; the charts scale to their container, the risk bar in the narrower column.

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from medora.data.tabular import InputValidationError
-from medora.predict_ehr import BUNDLE_INPUT, INDEX_TIME_INPUT
+from medora.areas.ehr.predict import BUNDLE_INPUT, INDEX_TIME_INPUT
 from medora.serve import lifecycle, scoring, worklist
 from medora.serve.catalog import task_info
 from medora.serve.db import ModelVersionRow, Prediction
@@ -52,8 +52,8 @@ from medora.serve.web.session import (
     allow,
     form_for,
 )
-from medora.serve.web.timeline import TimelineEvent, build_timeline
-from medora.tasks.ehr import EventSequenceTask
+from medora.areas.ehr.timeline import TimelineEvent, build_timeline
+from medora.areas.ehr.tasks import EventSequenceTask
 
 router = page_router()
 ReviewerPage = Annotated[WebSession, Depends(allow(*REVIEWERS))]

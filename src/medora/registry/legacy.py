@@ -1,0 +1,55 @@
+"""Model artifacts pickled before their classes moved: loaded under the modules' new names.
+
+A registered artifact names each class by the module it was defined in when it was pickled.
+When an area's code moves (medora 0.1's ``medora.predict_effects`` is now
+``medora.areas.effects.predictor``), the area lists the move in ``Area.moved_modules``, and
+:func:`moved_modules_importable` makes each old name import the new module while an artifact
+loads, so versions registered before the move still load and predict.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import ModuleType
+
+from medora.core.registry import areas
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds each old module name and hands back the module that lives under the new one."""
+
+    def __init__(self, moved: Mapping[str, str]) -> None:
+        self.moved = moved
+
+    def find_spec(self, fullname: str, path: object, target: object = None
+                  ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self.moved:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return importlib.import_module(self.moved[spec.name])
+
+    def exec_module(self, module: ModuleType) -> None:
+        """The module is the new one, already executed."""
+
+
+def moved_modules() -> dict[str, str]:
+    """Every installed area's moved modules, old name to new."""
+    return {old: new for area in areas() for old, new in area.moved_modules.items()}
+
+
+@contextmanager
+def moved_modules_importable() -> Iterator[None]:
+    finder = _MovedModuleFinder(moved_modules())
+    sys.meta_path.append(finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)

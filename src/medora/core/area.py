@@ -91,9 +91,14 @@ class Area:
     #: The package whose ``templates/`` folder holds the area's report, card and page
     #: templates (None: it has none). Names must not clash with another area's: prefix them.
     template_package: ClassVar[str | None] = None
+    #: Options of ``medora train`` beyond the common ones the area reads ("split": a choice of
+    #: split, "data": the user's own data file); any other that is given is refused.
+    train_options: ClassVar[frozenset[str]] = frozenset()
     #: Options of ``medora predict`` the area reads, by parameter name ("explain", "plot");
     #: any other that is given is refused naming these.
     predict_options: ClassVar[frozenset[str]] = frozenset({"explain", "version", "out"})
+    #: The tasks `medora demo` trains and approves, so the demo service predicts each kind.
+    demo_tasks: ClassVar[tuple[str, ...]] = ()
     #: Modules that held the area's classes in earlier releases, with where each lives now, so
     #: model artifacts pickled then still load (see :mod:`medora.registry.legacy`).
     moved_modules: ClassVar[Mapping[str, str]] = {}

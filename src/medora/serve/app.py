@@ -12,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from medora import __version__
-from medora.data.tabular import InputValidationError
+from medora.core.errors import InputValidationError
+from medora.core.registry import areas
 from medora.registry.store import ModelStore
 from medora.serve import lifecycle, migrate, web
 from medora.serve.db import Database
@@ -101,6 +102,9 @@ def create_app(settings: ServiceSettings | None = None, *, prepare: bool = True)
     mount_offline_docs(app)
     for module in (auth, models, predictions, reviews, audit, system):
         app.include_router(module.router)
+    for area in areas():  # an area's own routes: an atom map, a FHIR Bundle upload
+        for router in area.routers():
+            app.include_router(router)
     web.install(app)  # the web pages, outside the OpenAPI schema
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -8,17 +8,18 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from medora.core.registry import area_of, areas, get_task
 from medora.registry.store import ModelStore, medora_home
 from medora.serve import accounts, lifecycle, migrate
 from medora.serve.db import Database
-from medora.core.registry import get_task
-from medora.train.dispatch import train_any_task
 from medora.train.run import RunConfig
 
-#: One task of each kind the page shows: three risks, a survival curve, a treatment choice
-#: and a readmission risk from a FHIR record (trained on the bundled synthetic cohort).
-DEMO_TASKS = ("cardio.framingham_chd", "cardio.heart_failure_death", "oncology.wdbc_malignancy",
-              "oncology.gbsg2_recurrence", "effect.actg175", "ehr.readmission_30d")
+
+def demo_tasks() -> tuple[str, ...]:
+    """Each installed area's demo tasks (the built-in ones: three risks, a survival curve, a
+    treatment choice and a readmission risk from a FHIR record)."""
+    return tuple(name for area in areas() for name in area.demo_tasks)
+
 DEMO_USERS = (("admin", "admin"), ("scientist", "data_scientist"), ("clinician", "clinician"),
               ("auditor", "auditor"))
 DEMO_ACTOR = "demo-setup"
@@ -36,14 +37,15 @@ def credentials_file() -> Path:
 
 
 def prepare_demo(database_url: str, *, quick: bool = False, progress: bool = True,
-                 tasks: tuple[str, ...] = DEMO_TASKS) -> list[DemoAccount]:
+                 tasks: tuple[str, ...] | None = None) -> list[DemoAccount]:
     """Train each demo task that has no registered model, approve the newest version of each
     (audited, as the demo set-up), and create any missing demo user."""
     store = ModelStore()
+    tasks = demo_tasks() if tasks is None else tasks
     for name in tasks:
         if not store.versions(name):
-            train_any_task(get_task(name), RunConfig(quick=quick, progress=progress),
-                           store=store)
+            task = get_task(name)
+            area_of(task).train(task, RunConfig(quick=quick, progress=progress), store=store)
     database = Database(database_url)
     try:
         migrate.upgrade(database)

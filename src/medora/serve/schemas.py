@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import ConfigDict, Field, computed_field
 
 from medora.registry.store import VersionStatus
+from medora.core.registry import areas, list_tasks
 from medora.serve import scoring
+from medora.serve.schema_base import Schema
 from medora.serve.db import ReviewAction, ReviewStatus, Role
 
 # Free text stored and shown to people: bounded, and without control characters (PostgreSQL
@@ -27,15 +29,11 @@ PatientId = Annotated[str, Field(
 # A patient's input as text is a number as a CSV cell would hold it; only a molecule's SMILES
 # is longer (PredictRequest holds every other text input to the shorter limit).
 MAX_INPUT_TEXT = 64
-MAX_SMILES = 1000
+MAX_TEXT_INPUT = 1000
 # A JSON number (not a boolean, not NaN or infinity), text (a numeric string as a CSV cell would
 # hold it, or a molecule's SMILES), or null for a missing value.
 InputValue = (Annotated[float, Field(strict=True, allow_inf_nan=False)]
-              | Annotated[str, Field(max_length=MAX_SMILES)] | None)
-
-
-class Schema(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+              | Annotated[str, Field(max_length=MAX_TEXT_INPUT)] | None)
 
 
 class Problem(Schema):
@@ -74,10 +72,20 @@ class Feature(Schema):
     required: bool
 
 
+#: The kinds of prediction the installed areas make (the tasks' ``modality``), and "unknown"
+#: for a stored prediction of a task no longer installed.
+Modality = Literal[tuple(sorted({task.modality for task in list_tasks()} | {"unknown"}))]  # type: ignore[valid-type]
+#: What each installed area stores in a prediction's ``details`` (each schema's ``kind``
+#: tells them apart).
+_DETAILS = tuple(schema for area in areas() for schema in area.detail_schemas())
+Details = (Annotated[Union[_DETAILS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
+           if len(_DETAILS) > 1 else _DETAILS[0] if _DETAILS else dict[str, Any])
+
+
 class TaskInfo(Schema):
     name: str = Field(examples=["cardio.framingham_chd"])
     area: str = Field(examples=["clinical risk"])
-    modality: scoring.Modality = Field(
+    modality: Modality = Field(
         description="tabular: a patient's risk from clinical inputs; molecule: a property of "
                     "one compound from its SMILES; survival: a patient's probability of the "
                     "event by a horizon, with the survival curve; effect: a patient's "
@@ -162,20 +170,9 @@ class PredictRequest(Schema):
         max_length=256,
         description="One value per model input (GET /tasks lists them); a left-out or null "
                     "input is missing, which only optional inputs may be. A molecule task "
-                    f"takes one input, `smiles` (up to {MAX_SMILES} characters; a salt or "
+                    f"takes one input, `smiles` (up to {MAX_TEXT_INPUT} characters; a salt or "
                     "solvent is reduced to its largest fragment); other text inputs may have "
                     f"up to {MAX_INPUT_TEXT} characters.")
-
-    @model_validator(mode="after")
-    def _short_text_inputs(self) -> PredictRequest:
-        too_long = sorted(name for name, value in self.inputs.items()
-                          if isinstance(value, str) and len(value) > MAX_INPUT_TEXT
-                          and name != scoring.SMILES_INPUT)
-        if too_long:
-            raise ValueError(f"input(s) {', '.join(too_long)} have more than {MAX_INPUT_TEXT} "
-                             f"characters; send numbers (only a molecule's "
-                             f"{scoring.SMILES_INPUT} may be up to {MAX_SMILES})")
-        return self
 
 
 class Contribution(Schema):
@@ -191,134 +188,13 @@ class Contribution(Schema):
                                             "predicted value's unit.", examples=[0.42])
 
 
-class SurvivalDetails(Schema):
-    kind: Literal["survival"]
-    time_unit: str = Field(examples=["days"])
-    horizon: float = Field(description="The reference horizon, the training cohort's median "
-                                       "event time: `risk` is the probability of the event by "
-                                       "then.", examples=[1814.0])
-    risk_score: float = Field(description="The model's risk score (higher: earlier event); "
-                                          "comparable only within one model version.")
-    risk_percentile: float = Field(description="Percent of the training patients whose "
-                                               "probability of the event by `horizon` is at "
-                                               "most this patient's.", examples=[71.2])
-    risk_group: Literal["low", "intermediate", "high"] = Field(
-        description="The training patients' tertile this patient falls in.")
-    reference_patients: int = Field(description="Training patients ranked against.")
-    horizons: list[float] = Field(description="Event-time quartiles of the training cohort.")
-    survival_at_horizons: list[float] = Field(description="Predicted S(t) at each horizon.")
-    curve_times: list[float]
-    curve: list[float] = Field(description="Predicted S(t) at each of `curve_times`.")
-
-
-class EffectDetails(Schema):
-    kind: Literal["effect"]
-    model: str = Field(examples=["DragonNet ensemble"])
-    outcome: str = Field(examples=["cd4_change_20wk"])
-    outcome_unit: str = Field(examples=["cells/mm3"])
-    higher_is_better: bool
-    treated_label: str = Field(examples=["zidovudine + didanosine"])
-    control_label: str = Field(examples=["zidovudine"])
-    interval: str = Field(description="What [risk_lower, risk_upper] is, or why there is none.")
-    propensity: float = Field(description="Estimated probability of the treated arm given the "
-                                          "covariates (a trial's design probability where "
-                                          "known).")
-    propensity_method: str
-    overlap: tuple[float, float] = Field(description="Propensities inside overlap.")
-    inside_overlap: bool
-    recommendation: str | None = Field(description="The arm recommended; null: none, see "
-                                                   "`reason`.")
-    reason: str = Field(description="Why this arm, or why no recommendation.")
-
-
-class RecordedEvent(Schema):
-    """One event of a patient's record, as the model read it."""
-
-    time: datetime | None = Field(default=None, description="When (UTC, no zone); null for a "
-                                                           "static fact (sex, race, "
-                                                           "ethnicity).")
-    code: str = Field(description="VOCAB/code as in the event table, or one of medora's codes "
-                                  "(ENCOUNTER/IMP, MEDS_BIRTH, GENDER/female).",
-                      examples=["LOINC/8302-2"])
-    value: float | None = Field(default=None, description="The event's number, if any.",
-                                examples=[172.4])
-    unit: str | None = Field(default=None, examples=["cm"])
-    text: str | None = Field(default=None, description="A coded or free-text value (a "
-                                                       "smoking status' SNOMED code).")
-    text_display: str | None = Field(default=None, description="A coded value's display "
-                                                               "text from the bundle.",
-                                     examples=["Never smoked tobacco (finding)"])
-    encounter: str | None = Field(default=None, description="The encounter it belongs to.")
-    display: str | None = Field(default=None, description="The code's display text from the "
-                                                          "bundle (or medora's name for its "
-                                                          "own codes).",
-                                examples=["Body Height"])
-
-
-class TopEvent(RecordedEvent):
-    position: int | None = Field(default=None, description="Its place in `inputs.events`.")
-    vocabulary: str = Field(examples=["LOINC"])
-    concept: str = Field(description="The code within its vocabulary.", examples=["8302-2"])
-    days_before: float | None = Field(default=None, description="Days from the event to the "
-                                                                "index time; null for a static "
-                                                                "fact.")
-    contribution: float = Field(description="Push on the log-odds of the outcome: positive "
-                                            "raises the risk.", examples=[0.31])
-    count: int = Field(default=1, description="Events it stands for: 1 for a sequence model's "
-                                              "events; for a bag-of-codes model, the events of "
-                                              "its code (shown on the most recent).")
-
-
-class IngestCounts(Schema):
-    read: int
-    accepted: int
-    rejected: int
-    skipped: int = Field(description="Resource types medora does not read (Claim, ...).")
-    events: int
-
-
-class RejectedResource(Schema):
-    kind: str = Field(examples=["Observation"])
-    reason: str = Field(examples=["bad date"])
-    location: str = Field(examples=["bundle#entry[12]"])
-    detail: str
-
-
-class EventSequenceDetails(Schema):
-    kind: Literal["event_sequence"]
-    index_time: datetime = Field(description="The prediction time: no later event reached the "
-                                             "model.")
-    index_source: str = Field(description="`given`, or the index event it is.",
-                              examples=["the latest inpatient discharge (ENCOUNTER_END/IMP) "
-                                        "in the record"])
-    age_at_index: float | None = Field(description="Years.", examples=[67.3])
-    events_in_record: int = Field(description="Events the bundle gave.")
-    events_seen: int = Field(description="Events the model read (stored in `inputs.events`).")
-    events_after_index: int = Field(description="Events after the index time, left out.")
-    events_before_window: int = Field(
-        description="Events at or before the index time older than the model's window (its "
-                    "most recent `max_events`), left out.")
-    max_events: int | None = Field(description="The model's window; null: it reads every "
-                                               "event (a bag-of-codes model).")
-    bundle_sha256: str = Field(description="SHA-256 of the bundle as sent.")
-    bundle_bytes: int
-    ingest: dict[str, IngestCounts] = Field(description="Per resource type, what became of the "
-                                                        "bundle's resources.")
-    rejected_by_reason: dict[str, int]
-    rejections: list[RejectedResource] = Field(description="The first rejected resources, "
-                                                           "with where and why.")
-    explanation_method: str
-    top_events: list[TopEvent] = Field(description="The past events with the largest "
-                                                   "contributions, either way.")
-
-
 class PredictionInfo(Schema):
     id: uuid.UUID
     task: str = Field(examples=["cardio.framingham_chd"])
     model_version: int = Field(examples=[2])
     patient_id: str = Field(description="The patient's identifier, or the compound's for a "
                                         "molecule task.", examples=["MRN-0042"])
-    inputs: dict[str, float | str | list[RecordedEvent] | None] = Field(
+    inputs: dict[str, Any] = Field(
         description="The validated inputs, as used; for a molecule, its canonical SMILES "
                     "(largest fragment); for an EHR task, `events` (the events the model read, "
                     "oldest first), `index_time` and `bundle_sha256` (the bundle itself is not "
@@ -349,8 +225,8 @@ class PredictionInfo(Schema):
                     "/predictions/{id}/atom-map draws them); for an EHR task, the past events "
                     "(their code, and days before the index time as the value; "
                     "`details.top_events` describes each).")
-    details: SurvivalDetails | EffectDetails | EventSequenceDetails | None = Field(
-        default=None, discriminator="kind",
+    details: Details | None = Field(
+        default=None,
         description="Survival: the curve, percentile and group; effect: the propensity, overlap "
                     "and recommendation; event_sequence: the index time, the event counts, "
                     "the bundle's ingest counts and the top past events; null for tabular and "
@@ -363,7 +239,7 @@ class PredictionInfo(Schema):
 
     @computed_field(description="tabular, molecule, survival, effect or event_sequence.")
     @property
-    def modality(self) -> scoring.Modality:
+    def modality(self) -> str:
         return scoring.outcome(self.task).modality
 
     @computed_field(description="Unit of risk and its interval: probability, or the "

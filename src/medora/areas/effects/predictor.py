@@ -163,7 +163,7 @@ def predict_effects(task: EffectTask, raw: pd.DataFrame, *, store: ModelStore | 
     """Each patient's estimated effect with its interval, propensity, overlap and the
     recommended arm, or ``no recommendation`` with the reason (outside overlap, an interval
     that includes the threshold, or a model without intervals)."""
-    from medora.areas.risk.predict import usable_version  # loads the molecule stack: only when predicting
+    from medora.registry.versions import usable_version
 
     store = store or ModelStore()
     record = usable_version(task, store, version)  # type: ignore[arg-type]

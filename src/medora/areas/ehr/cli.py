@@ -1,20 +1,24 @@
-"""``medora data``: the clinical-records verbs (generate a synthetic cohort, ingest records)."""
+"""The EHR area on the command line: the clinical-records verbs ``medora data ingest`` and
+``medora data synthea`` (mounted by name through :meth:`EhrArea.commands
+<medora.areas.ehr.EhrArea.commands>`), and what ``medora predict`` shows of one patient's
+bundle."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from medora.data.tabular import InputValidationError
+from medora.core.errors import InputValidationError
 
-data_app = typer.Typer(help="Clinical records: generate a synthetic FHIR cohort, ingest FHIR or "
-                            "OMOP records into an event table.",
-                       no_args_is_help=True, pretty_exceptions_show_locals=False)
+if TYPE_CHECKING:
+    from medora.areas.ehr.predict import EhrPrediction
+    from medora.areas.ehr.tasks import EventSequenceTask
+
 console = Console()
 errors = Console(stderr=True)
 
@@ -25,7 +29,6 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-@data_app.command("ingest")
 def ingest_command(
     source: Annotated[Path, typer.Argument(
         help="A folder of FHIR R4 bundles (.json) and/or bulk-export NDJSON (.ndjson, "
@@ -75,7 +78,6 @@ def ingest_command(
                   f"{report.seconds:.1f} s; report: {where}", highlight=False)
 
 
-@data_app.command("synthea")
 def synthea_command(
     patients: Annotated[int, typer.Option(help="Patients to generate.", min=1)],
     out: Annotated[Path, typer.Option(help="Cohort folder: the bundles go to <out>/fhir/.")],
@@ -97,3 +99,48 @@ def synthea_command(
                   f"{cohort.key['generator']} {cohort.key['version']}) in {cohort.folder}: "
                   f"{cohort.seconds:.0f} s with {cohort.jobs} process(es), "
                   f"{cohort.seconds_per_patient:.1f} s per patient", highlight=False)
+
+
+def print_prediction(console: Console, *, task: EventSequenceTask, result: EhrPrediction,
+                     title: str, explain: bool) -> None:
+    """``medora predict``'s view of one patient: the risk, the flag, where it was predicted and
+    on what, and with ``explain`` the past events that drove it. The bundle's rejected
+    resources go to standard error, as every input ``medora predict`` could not use."""
+    details = result.details
+    row = result.table.iloc[0]
+    flag = ("[bold red]flagged[/bold red] (at or above" if row["flagged"]
+            else "not flagged (below")
+    console.print(f"[bold]{title}[/bold]")
+    console.print(f"risk {row['risk']:.1%} (95% interval {row['risk_lower']:.1%} to "
+                  f"{row['risk_upper']:.1%}), {flag} {task.threshold.value:.0%})")
+    console.print(f"index time {details['index_time']}: "
+                  + ("as given" if details["index_source"] == "given"
+                     else escape(details["index_source"])), highlight=False)
+    left_out = [f"{details['events_after_index']} after the index time"]
+    if details["events_before_window"]:
+        left_out.append(f"{details['events_before_window']} older than the model's "
+                        f"{details['max_events']}-event window")
+    console.print(f"events: the model read {details['events_seen']} of the record's "
+                  f"{details['events_in_record']}; left out: {', '.join(left_out)}")
+    report = result.record.report
+    counts = report.records
+    console.print(f"bundle: {counts.read} resources read, {counts.accepted} accepted, "
+                  f"{counts.rejected} rejected, {counts.skipped} skipped (types medora does "
+                  f"not read); SHA-256 {details['bundle_sha256']}", highlight=False)
+    for item in report.rejections:
+        errors.print(f"[yellow]rejected[/yellow] {escape(item.location)} ({item.kind}): "
+                     f"{item.reason}, {escape(item.detail)}", highlight=False)
+    if not explain:
+        return
+    table = Table(title="past events that drove the risk (contribution to the log-odds: "
+                        "+ raises it, - lowers it)")
+    for column in ("#", "time", "code", "event", "value", "days before", "contribution"):
+        table.add_column(column, overflow="fold")
+    for rank, event in enumerate(details["top_events"], start=1):
+        value = (f"{event['value']:g} {event.get('unit', '')}".strip() if "value" in event
+                 else event.get("text_display") or event.get("text", ""))
+        days = event.get("days_before")
+        table.add_row(str(rank), event.get("time", "static")[:19], event["code"],
+                      escape(event.get("display", "")), escape(value),
+                      "" if days is None else f"{days:g}", f"{event['contribution']:+.4f}")
+    console.print(table)

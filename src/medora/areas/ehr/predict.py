@@ -464,7 +464,7 @@ def predict_ehr_patient(task: EventSequenceTask, path: Path, *,
 
     Raises :class:`InputValidationError` for a bundle or an index time that cannot be used.
     """
-    from medora.areas.risk.predict import ModelUnavailableError, usable_version  # the molecule stack
+    from medora.registry.versions import ModelUnavailableError, usable_version
 
     store = store or ModelStore()
     at = parse_index_time(index_time)

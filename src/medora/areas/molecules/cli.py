@@ -93,7 +93,7 @@ def screen_command(
     the nearest training molecules as evidence and applicability-domain flags."""
     from medora.data.molecules import read_molecules
     from medora.areas.molecules.discovery import approved_drugs_library, screen_library
-    from medora.areas.risk.predict import ModelUnavailableError
+    from medora.registry.versions import ModelUnavailableError
     from medora.core.registry import get_task
     from medora.areas.molecules.tasks import MoleculeTask
 

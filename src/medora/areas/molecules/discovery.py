@@ -11,7 +11,8 @@ import pandas as pd
 from medora.areas.molecules.chem.profile import MoleculeProfile, profile_molecule
 from medora.data.bundled import DatasetProvenance
 from medora.data.molecules import MoleculeTable, parse_smiles
-from medora.areas.risk.predict import ModelUnavailableError, predict_molecules
+from medora.areas.molecules.predict import predict_molecules
+from medora.registry.versions import ModelUnavailableError
 from medora.registry.store import ModelStore
 from medora.core.registry import list_tasks
 from medora.areas.molecules.tasks import MoleculeTask

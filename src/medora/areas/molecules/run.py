@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from functools import partial
 
-import base64
 import hashlib
 import time
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import numpy as np
 from rdkit import Chem
 from rich.console import Console
 
-from medora.areas.molecules.chem.depict import draw_molecule
+from medora.areas.molecules.chem.depict import draw_molecule, png_data_uri
 from medora.evaluate.bootstrap import Estimate
 from medora.evaluate.conformal import empirical_coverage
 from medora.evaluate.regression import (
@@ -94,10 +93,6 @@ class MoleculeRun(RunRecord[MoleculeTask, MoleculeResult]):
             "verdict": self.verdict,
             "intervals": {name: result.coverage for name, result in self.results.items()},
         })
-
-
-def png_data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def molecule_fingerprint(smiles: list[str], y: np.ndarray) -> str:

@@ -1,7 +1,8 @@
-"""The survival verbs: ``medora train`` on a survival task and ``medora stratify``.
+"""The survival area's own verb, ``medora stratify``: risk groups and gene-expression subtypes
+with their Kaplan-Meier curves, log-rank tests and hazard ratios.
 
-Kept apart from :mod:`medora.cli.app` so the ``medora`` command stays thin; this module imports
-nothing heavy until a verb runs.
+Mounted on the ``medora`` command by :meth:`medora.areas.survival.SurvivalArea.commands`; this
+module imports nothing heavy until the verb runs.
 """
 
 from __future__ import annotations
@@ -18,52 +19,16 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from medora.areas.survival.tasks import SurvivalTask
-
 console = Console()
+errors = Console(stderr=True)
 #: Numbers of gene-expression subtypes tried by ``stratify``; the silhouette picks one.
 SUBTYPE_COUNTS = range(2, 7)
 
 
 def _fail(message: str) -> typer.Exit:
-    from medora.cli.app import _fail as fail
-
-    return fail(message)
-
-
-def train_survival(task: SurvivalTask, model: str | None, seed: int, quick: bool,
-                   out: Path | None, register: bool, split: str | None) -> None:
-    """``medora train`` for a survival task: cross-validate, compare, register, print."""
-    from medora.registry.card import format_estimate
-    from medora.train.run import RunConfig
-    from medora.areas.survival.run import SURVIVAL_METRICS, train_survival_task
-
-    if split is not None:
-        raise _fail(f"{task.name} is evaluated by repeated stratified cross-validation, not a "
-                    f"split; drop --split {split}")
-    config = RunConfig(model=model, seed=seed, quick=quick, out_dir=out, register=register)
-    try:
-        run = train_survival_task(task, config)
-    except ValueError as error:
-        raise _fail(str(error)) from None
-    table = Table(title=f"{task.name}: {run.interval}")
-    table.add_column("model")
-    for metric in SURVIVAL_METRICS:
-        table.add_column(SURVIVAL_METRICS[metric][0], overflow="fold")
-    for result in run.results.values():
-        table.add_row(result.display_name,
-                      *(format_estimate(result.metrics[m]) for m in SURVIVAL_METRICS))
-    for name, reason in run.unavailable.items():
-        table.add_row(name, reason, *([""] * (len(SURVIVAL_METRICS) - 1)))
-    console.print(table)
-    for reference in run.references:
-        console.print(f"published: {reference.model} {SURVIVAL_METRICS[reference.metric][0]} "
-                      f"{reference.value} ({reference.setting}; source: {reference.source})",
-                      highlight=False)
-    if run.version:
-        console.print(f"registered {task.name} v{run.version.version} (status: "
-                      f"{run.version.status})")
-    console.print(f"wrote {run.out_dir}/report.html, metrics.json, card.md")
+    """Print ``message`` as the ``medora`` command prints an error; the exit to raise."""
+    errors.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
 
 
 def hazard_ratios(time: np.ndarray, event: np.ndarray, groups: np.ndarray, reference: str
@@ -117,12 +82,15 @@ def stratify_command(
     subtypes: Kaplan-Meier curves (PNG), log-rank p-values and hazard ratios."""
     import numpy as np
 
-    from medora.cli.app import _task
-    from medora.registry.store import METRICS_NAME, ModelStore
-    from medora.areas.survival.tasks import SurvivalTask
     from medora.areas.survival.run import grouped_curves, plot_risk_groups, risk_groups
+    from medora.areas.survival.tasks import SurvivalTask
+    from medora.core.registry import get_task
+    from medora.registry.store import METRICS_NAME, ModelStore
 
-    definition = _task(task)
+    try:
+        definition = get_task(task)
+    except KeyError as error:
+        raise _fail(str(error.args[0])) from None
     if not isinstance(definition, SurvivalTask):
         raise _fail(f"{task} is not a survival task; stratify needs time-to-event data "
                     "(see `medora tasks`, modality survival)")

@@ -12,12 +12,12 @@ if TYPE_CHECKING:
 def survival_model_classes() -> dict[str, type[SurvivalModel]]:
     """The survival models by registry name (the scikit-survival ones are listed whether or
     not the package is installed; they say so when fitted without it)."""
-    from medora.areas.survival.models import CoxPHModel, DeepSurv, LogisticHazard
     from medora.areas.survival.gpl import (
         CoxnetModel,
         GradientBoostedCoxModel,
         RandomSurvivalForestModel,
     )
+    from medora.areas.survival.models import CoxPHModel, DeepSurv, LogisticHazard
 
     return {cls.name: cls for cls in (DeepSurv, LogisticHazard, CoxPHModel, CoxnetModel,
                                       RandomSurvivalForestModel, GradientBoostedCoxModel)}

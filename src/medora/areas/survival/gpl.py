@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from medora.areas.survival.metrics import harrell_c_index
-from medora.models.base import ModelKind
 from medora.areas.survival.models import SurvivalModel
+from medora.models.base import ModelKind
 
 __all__ = [
     "GPL_INSTALL_HINT",

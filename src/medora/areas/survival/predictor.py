@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from medora.areas.survival.tasks import SurvivalTask
 from medora.data.tabular import InputValidationError, validate_features
 from medora.registry.store import ModelStore, ModelVersion
-from medora.areas.survival.tasks import SurvivalTask
 
 if TYPE_CHECKING:
     from medora.areas.survival.models import SurvivalModel
@@ -189,7 +189,7 @@ def predict_survival_patients(task: SurvivalTask, frame: pd.DataFrame,
     predicted survival at the task's horizons (quantiles of the training cohort's event
     times), with the version that produced them. An optional ``patient_id`` column names the
     rows."""
-    from medora.areas.risk.predict import usable_version  # loads the molecule stack: only when predicting
+    from medora.registry.versions import usable_version
 
     store = store or ModelStore()
     record = usable_version(task, store, version)  # type: ignore[arg-type]

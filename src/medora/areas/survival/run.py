@@ -21,7 +21,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from rich.console import Console
 
-from medora.evaluate.plots import figure_to_base64_png
+from medora.areas.survival.factory import build_survival_model, survival_model_classes
+from medora.areas.survival.gpl import GPL_INSTALL_HINT, sksurv_available
 from medora.areas.survival.metrics import (
     KaplanMeier,
     LogRankResult,
@@ -34,13 +35,12 @@ from medora.areas.survival.metrics import (
     summarise_repeated_cv,
     uno_c_index,
 )
-from medora.areas.survival.factory import build_survival_model, survival_model_classes
 from medora.areas.survival.models import SurvivalModel
-from medora.areas.survival.gpl import GPL_INSTALL_HINT, sksurv_available
 from medora.areas.survival.predictor import RISK_GROUPS, SurvivalPredictor, risk_group, tertile_cuts
-from medora.core.progress import counting_progress
-from medora.registry.store import ModelStore, ModelVersion
 from medora.areas.survival.tasks import EvaluationTimes, SurvivalFold, SurvivalTask
+from medora.core.progress import counting_progress
+from medora.evaluate.plots import figure_to_base64_png
+from medora.registry.store import ModelStore, ModelVersion
 from medora.train.run import (
     RunConfig,
     RunRecord,

@@ -29,7 +29,6 @@ from medora.areas.survival.data import (
     load_gse7390,
 )
 from medora.data.tabular import FeatureSpec
-from medora.core.registry import register_task
 
 #: Quantiles of the observed event times used as evaluation horizons (see
 #: :meth:`SurvivalTask.horizons`).

@@ -1,11 +1,10 @@
-"""The clinician's pages: the worklist with its new-prediction form (an EHR task's takes the
-patient's FHIR Bundle as a file), and the patient (or molecule) view with the prediction, its
-explanation (for an EHR task, the timeline of the events the model read, the drivers picked
-out), its review history and the review form."""
+"""The clinician's pages: the worklist with its new-prediction form (whose inputs the task's
+area reads), and the prediction's page (which its area draws: a risk and its drivers, a
+molecule's atom map, a survival curve, an EHR timeline), its review history and the review
+form."""
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
@@ -14,34 +13,22 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
 
-from medora.data.tabular import InputValidationError
-from medora.areas.ehr.predict import BUNDLE_INPUT, INDEX_TIME_INPUT
+from medora.core.errors import InputValidationError
+from medora.core.task import Task
 from medora.serve import lifecycle, scoring, worklist
 from medora.serve.catalog import task_info
-from medora.serve.db import ModelVersionRow, Prediction
+from medora.serve.contract import Outcome
+from medora.serve.db import ModelVersionRow
 from medora.serve.errors import ConflictError, ServiceError
 from medora.serve.schemas import (
-    EventSequenceDetails,
-    Feature,
     OverrideReview,
     PatientId,
     PredictionInfo,
-    RecordedEvent,
     ReviewInfo,
     ReviewRequest,
-    SurvivalDetails,
 )
-from medora.serve.scoring import BundleInputs, Inputs, Outcome, ServedTask
 from medora.serve.state import ServiceState, State
-from medora.serve.web.charts import (
-    contribution_chart,
-    format_time,
-    labelled_chart,
-    risk_bar,
-    survival_curve,
-)
 from medora.serve.web.forms import field_errors
 from medora.serve.web.pages import page_router, render
 from medora.serve.web.session import (
@@ -52,8 +39,6 @@ from medora.serve.web.session import (
     allow,
     form_for,
 )
-from medora.areas.ehr.timeline import TimelineEvent, build_timeline
-from medora.areas.ehr.tasks import EventSequenceTask
 
 router = page_router()
 ReviewerPage = Annotated[WebSession, Depends(allow(*REVIEWERS))]
@@ -69,8 +54,6 @@ PATIENT_ID_RULE = ("use 1 to 64 letters, digits, '.', '_', ':', '/' or '-', star
 CLINICIAN_VALUE_RULE = "enter your own estimate of the risk, a number from 0 to 100 (%)"
 VALUE_RULE = "enter your own estimate of the value, {range}"
 ACTION_RULE = "choose what to do with the prediction"
-BUNDLE_RULE = "choose the patient's FHIR R4 Bundle, a .json file"
-DRIVER_LABEL = 40  # characters of a driver's label on the chart (the rest is cut)
 
 
 def prediction_path(prediction_id: uuid.UUID) -> str:
@@ -81,18 +64,18 @@ def prediction_path(prediction_id: uuid.UUID) -> str:
 class PredictionForm:
     """The new-prediction form as sent, with its problems."""
 
-    task: ServedTask | None
+    task: Task | None
     patient_id: str = ""
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
-def input_names(task: ServedTask) -> list[str]:
+def input_names(task: Task) -> list[str]:
     return [feature.name for feature in task_info(task).inputs]
 
 
-def _predictable_tasks(state: ServiceState) -> list[ServedTask]:
+def _predictable_tasks(state: ServiceState) -> list[Task]:
     """The registered tasks with at least one model version registered with the service."""
     with state.database.read() as session:
         served = set(session.scalars(select(ModelVersionRow.task).distinct()))
@@ -101,7 +84,7 @@ def _predictable_tasks(state: ServiceState) -> list[ServedTask]:
 
 def _worklist_page(request: Request, session: WebSession, state: ServiceState,
                    review_status: WorklistStatus, form: PredictionForm,
-                   tasks: list[ServedTask],
+                   tasks: list[Task],
                    status_code: int = 200) -> HTMLResponse:
     with state.database.read() as db:
         predictions = worklist.worklist(db, review_status, None, WORKLIST_LIMIT)
@@ -109,6 +92,7 @@ def _worklist_page(request: Request, session: WebSession, state: ServiceState,
                   predictions=[PredictionInfo.model_validate(p) for p in predictions],
                   review_status=review_status, form=form, tasks=tasks,
                   inputs=task_info(form.task).inputs if form.task else [],
+                  serving=scoring.serving(form.task.name) if form.task else None,
                   prediction_path=prediction_path, limit=WORKLIST_LIMIT)
 
 
@@ -125,7 +109,7 @@ def worklist_page(
     return _worklist_page(request, session, state, review_status, PredictionForm(chosen), tasks)
 
 
-def _attribute(sent: PredictionForm, task: ServedTask, problems: list[str]) -> None:
+def _attribute(sent: PredictionForm, task: Task, problems: list[str]) -> None:
     """Put each of the scorer's problems beside its input ("column age: ...", "smiles: ...");
     the others (no approved model, an unknown input, ...) above the form."""
     prefixes = {prefix: name for name in input_names(task)
@@ -138,37 +122,19 @@ def _attribute(sent: PredictionForm, task: ServedTask, problems: list[str]) -> N
             sent.errors[prefixes[prefix]] = problem.removeprefix(prefix)
 
 
-def _bundle_inputs(form: SubmittedForm, sent: PredictionForm) -> BundleInputs | None:
-    """An EHR task's form as its inputs: the uploaded bundle and the index time (a
-    datetime-local field: ``2024-06-01T12:00``); None, with the problem noted, without a
-    file."""
-    sent.values = {INDEX_TIME_INPUT: form.text(INPUT_PREFIX + INDEX_TIME_INPUT)}
-    upload = form.fields.get(INPUT_PREFIX + BUNDLE_INPUT)
-    # The endpoint runs in a worker thread, so the spooled upload is read synchronously.
-    bundle = upload.file.read() if isinstance(upload, UploadFile) else b""
-    if not bundle:
-        sent.errors[BUNDLE_INPUT] = BUNDLE_RULE
-        return None
-    return BundleInputs(bundle, sent.values[INDEX_TIME_INPUT] or None)
-
-
 @router.post("/worklist/predict")
 def new_prediction(request: Request, form: ReviewerForm, state: State) -> Response:
     """Score one patient (or molecule) with the chosen task's serving model, as POST
-    /predict/{task} (an EHR task's bundle: POST /predict/{task}/bundle) does, and show the new
-    prediction."""
+    /predict/{task} (or the area's own route, a bundle's) does, and show the new prediction."""
     tasks = _predictable_tasks(state)
     task = next((t for t in tasks if t.name == form.text("task")), None)
     sent = PredictionForm(task, form.text("patient_id"))
     if task is None:
         sent.errors["task"] = "choose one of the tasks listed"
         return _worklist_page(request, form.session, state, "pending", sent, tasks, 422)
-    inputs: Inputs | None
-    if isinstance(task, EventSequenceTask):
-        inputs = _bundle_inputs(form, sent)
-    else:
-        sent.values = {name: form.text(INPUT_PREFIX + name) for name in input_names(task)}
-        inputs = {name: value or None for name, value in sent.values.items()}
+    read = scoring.serving(task.name).read_form(form, INPUT_PREFIX)
+    sent.values, inputs = read.values, read.inputs
+    sent.errors.update(read.errors)
     try:
         patient_id = _patient_ids.validate_python(sent.patient_id)
         if inputs is None:
@@ -205,14 +171,6 @@ def _clinician_value_rule(outcome: Outcome) -> str:
             VALUE_RULE.format(range=outcome.describe_range()))
 
 
-def _atom_map(prediction: Prediction) -> str:
-    """The atom map as a data URI: inline, because the API's image endpoint takes no session
-    cookie."""
-    png = scoring.atom_map(prediction, "png")
-    assert isinstance(png, bytes)  # draw_molecule's PNG
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 def _prediction_page(request: Request, session: WebSession, state: ServiceState,
                      prediction_id: uuid.UUID, form: ReviewForm,
                      status_code: int = 200) -> HTMLResponse:
@@ -225,66 +183,14 @@ def _prediction_page(request: Request, session: WebSession, state: ServiceState,
               "reviews": [ReviewInfo.model_validate(review) for review in reviews],
               "open_actions": worklist.OPEN_ACTIONS.get(info.review_status, ())
               if reviewer else ()}
-    if info.modality == "molecule":
-        try:
-            atom_map, atom_map_problem = _atom_map(prediction), ""
-        except ServiceError as error:  # weights that no longer fit the stored SMILES
-            atom_map, atom_map_problem = "", error.detail
-        return render(request, "molecule.html", session, status_code=status_code,
-                      atom_map=atom_map, atom_map_problem=atom_map_problem, **common)
-    if isinstance(info.details, EventSequenceDetails):
-        return _ehr_page(request, session, info, common, status_code)
-    features = _features(info.task)
-    if isinstance(info.details, SurvivalDetails):
-        d = info.details
-        return render(request, "survival.html", session, status_code=status_code,
-                      features=features, horizon=format_time(d.horizon, d.time_unit),
-                      curve=survival_curve(d.curve_times, d.curve, d.horizons,
-                                           d.survival_at_horizons, d.time_unit), **common)
-    if info.details is not None:  # an effect
-        return render(request, "effect.html", session, status_code=status_code,
-                      features=features, **common)
-    assert info.risk_lower is not None and info.risk_upper is not None  # calibrated: always
-    return render(
-        request, "prediction.html", session, status_code=status_code, features=features,
-        risk_bar=risk_bar(info.risk, info.risk_lower, info.risk_upper, info.threshold),
-        chart=contribution_chart(info.contributions,
-                                 {name: spec.unit for name, spec in features.items()}),
-        **common)
-
-
-def _driver_label(event: TimelineEvent) -> str:
-    label = f"{event.day} {event.label}" + (f" {event.value}" if event.value else "")
-    return label if len(label) <= DRIVER_LABEL else label[:DRIVER_LABEL - 1] + "…"
-
-
-def _ehr_page(request: Request, session: WebSession, info: PredictionInfo,
-              common: dict[str, object], status_code: int) -> HTMLResponse:
-    """An EHR prediction: the risk at the index time, the drivers, and the timeline of the
-    events the model read."""
-    assert isinstance(info.details, EventSequenceDetails)
-    assert info.risk_lower is not None and info.risk_upper is not None  # calibrated: always
-    stored = info.inputs.get("events")
-    events = stored if isinstance(stored, list) else []
-    timeline = build_timeline([event for event in events if isinstance(event, RecordedEvent)],
-                              info.details)
-    chart = labelled_chart([(_driver_label(event), event.driver.contribution)
-                            for event in timeline.drivers if event.driver], labels_width=320,
-                           digits=3)
-    return render(request, "ehr.html", session, status_code=status_code, timeline=timeline,
-                  details=info.details, chart=chart,
-                  risk_bar=risk_bar(info.risk, info.risk_lower, info.risk_upper,
-                                    info.threshold), **common)
-
-
-def _features(task_name: str) -> dict[str, Feature]:
-    """The task's inputs by name; none for a task no longer installed, whose predictions stay
-    readable."""
     try:
-        task = scoring.served_task(task_name)
-    except ServiceError:
-        return {}
-    return {feature.name: feature for feature in task_info(task).inputs}
+        handler = scoring.serving(info.task)
+    except ServiceError:  # a task no longer installed: its predictions stay readable
+        return render(request, "prediction_page.html", session, status_code=status_code,
+                      **common)
+    page = handler.page(info, prediction)
+    return render(request, page.template.removeprefix("web/"), session,
+                  status_code=status_code, **page.context, **common)
 
 
 @router.get("/predictions/{prediction_id}/view")

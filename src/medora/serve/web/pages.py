@@ -20,8 +20,11 @@ from starlette.exceptions import HTTPException
 from starlette.templating import Jinja2Templates
 
 from medora.registry.card import template_environment
+from medora.serve import scoring
+from medora.serve.contract import TaskServing
 from medora.serve.db import Role, utc_now
 from medora.serve.errors import ServiceError
+from medora.serve.schemas import PredictionInfo
 from medora.serve.web.session import (
     AUDIT_READERS,
     CSRF_FIELD,
@@ -94,11 +97,28 @@ def details_text(details: dict[str, Any]) -> str:
                      for key, value in details.items())
 
 
+def flag_label(prediction: PredictionInfo) -> str:
+    """What the prediction's flag says, in its area's words ("outside domain", "in overlap")."""
+    try:
+        return scoring.serving(prediction.task).flag_label(prediction)
+    except ServiceError:  # a task no longer installed
+        return TaskServing.flag_labels[0 if prediction.flagged else 1]
+
+
+def subject(prediction: PredictionInfo) -> str:
+    """Who or what the prediction is about ("Patient", "Compound")."""
+    try:
+        return scoring.serving(prediction.task).subject
+    except ServiceError:
+        return TaskServing.subject
+
+
 def _environment() -> Environment:
     environment = template_environment(autoescape=True)
     environment.filters.update(percent=percent, time_ago=time_ago, details_text=details_text,
                                role_label=role_label)
-    environment.globals.update(navigation=navigation, CSRF_FIELD=CSRF_FIELD,
+    environment.globals.update(navigation=navigation, flag_label=flag_label, subject=subject,
+                               CSRF_FIELD=CSRF_FIELD,
                                STATIC_PATH=STATIC_PATH)
     return environment
 

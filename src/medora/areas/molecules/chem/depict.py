@@ -12,6 +12,7 @@ J Cheminform 5 (2013) 43. doi:10.1186/1758-2946-5-43). Both may be combined.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Literal
 
@@ -21,7 +22,7 @@ from rdkit.Chem.Draw import rdMolDraw2D
 
 from medora.areas.molecules.chem._mol import as_mol
 
-__all__ = ["HIGHLIGHT_COLOUR", "WEIGHT_COLOURS", "draw_molecule"]
+__all__ = ["HIGHLIGHT_COLOUR", "WEIGHT_COLOURS", "draw_molecule", "png_data_uri"]
 
 Colour = tuple[float, float, float]
 
@@ -126,3 +127,9 @@ def draw_molecule(
     )
     drawer.FinishDrawing()
     return drawer.GetDrawingText()
+
+
+def png_data_uri(png: bytes) -> str:
+    """A drawn PNG inline in a page (a report, or the service's page, whose image requests
+    carry no session cookie)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from medora.data import packaged, survival
+from medora.areas.survival import data as survival
 from medora.areas.survival.data import (
     GSE7390_PROBES,
     DatasetUnavailableError,
@@ -21,6 +21,7 @@ from medora.areas.survival.data import (
     load_gbsg2,
     load_gse7390,
 )
+from medora.data import packaged
 
 
 def _installed(package: str) -> bool:

@@ -13,15 +13,14 @@ import pytest
 from scipy.stats import spearmanr
 from typer.testing import CliRunner
 
-from medora.cli.app import app
+from medora.areas.survival import run as survival_run
 from medora.areas.survival.predictor import predict_survival_patients
-from medora.registry.store import ModelStore
-
-from medora.core.registry import get_task, task_registry
-from medora.areas.survival.tasks import SurvivalTask
-from medora.train import survival_run
-from medora.train.run import RunConfig
 from medora.areas.survival.run import train_survival_task
+from medora.areas.survival.tasks import SurvivalTask
+from medora.cli.app import app
+from medora.core.registry import get_task, task_registry
+from medora.registry.store import ModelStore
+from medora.train.run import RunConfig
 
 runner = CliRunner()
 NAME = "test.gbsg2_predict"

@@ -8,15 +8,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from medora.cli.app import _effect_task_row, app
+from medora.areas.effects import EffectArea
 from medora.areas.effects.tasks import EffectTask
-from medora.core.registry import get_task, list_tasks
+from medora.cli.app import app
+from medora.core.registry import area_of, get_task, list_tasks
 
 EFFECT_TASKS = {"effect.actg175": 1054, "effect.nhefs": 1566, "effect.acic2016": 4802}
 
 
 def test_effect_tasks_are_registered_with_their_modality() -> None:
-    assert {t.name for t in list_tasks(modality="effect")} == set(EFFECT_TASKS)
+    assert {t.name for t in list_tasks() if area_of(t).name == "effects"} == set(EFFECT_TASKS)
     for name in EFFECT_TASKS:
         task = get_task(name)
         assert isinstance(task, EffectTask) and task.modality == "effect"
@@ -96,8 +97,8 @@ def test_split_rejects_a_single_arm() -> None:
 
 
 def test_cli_lists_effect_tasks_and_checks_the_model_to_train() -> None:
-    row = _effect_task_row(get_task("effect.actg175"))
-    assert row[0] == "effect.actg175" and row[3] == "1054" and "randomised" in row[4]
+    row = EffectArea().describe(get_task("effect.actg175"))
+    assert row.n == "1054" and "randomised" in row.summary
     result = CliRunner().invoke(app, ["train", "effect.nhefs", "--model", "mlp"])
     assert result.exit_code == 2
     assert "unknown model 'mlp' for effect.nhefs" in result.output and "tarnet" in result.output

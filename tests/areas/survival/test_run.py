@@ -10,12 +10,12 @@ from importlib.util import find_spec
 import numpy as np
 import pytest
 
+from medora.areas.survival import run as survival_run
 from medora.areas.survival.predictor import SurvivalPredictor
-from medora.registry.store import ModelStore
-from medora.core.registry import get_task
-from medora.train import survival_run
-from medora.train.run import RunConfig
 from medora.areas.survival.run import train_survival_task
+from medora.core.registry import get_task
+from medora.registry.store import ModelStore
+from medora.train.run import RunConfig
 
 GSE7390 = "oncology.breast_recurrence_genes"
 

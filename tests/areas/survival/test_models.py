@@ -206,7 +206,7 @@ def test_gpl_baselines_share_the_surface(data, name) -> None:
 
 
 def test_gpl_baseline_says_when_scikit_survival_is_missing(data, monkeypatch) -> None:
-    from medora.models import survival_gpl
+    from medora.areas.survival import gpl as survival_gpl
 
     monkeypatch.setattr(survival_gpl, "sksurv_available", lambda: False)
     (x, time, event, _), _ = data
@@ -216,7 +216,7 @@ def test_gpl_baseline_says_when_scikit_survival_is_missing(data, monkeypatch) ->
 
 def test_core_does_not_import_scikit_survival() -> None:
     code = ("import sys, medora.models, medora.areas.survival.run, medora.cli.app; "
-            "from medora.models import build_survival_model; "
+            "from medora.areas.survival.factory import build_survival_model; "
             "build_survival_model('coxnet'); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sksurv'))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -31,7 +31,8 @@ from scipy import stats
 
 from medora.models.base import Model
 from medora.core.registry import get_task
-from medora.train.run import Run, RunConfig, train_task
+from medora.areas.risk.run import train_task
+from medora.train.run import Run, RunConfig
 
 RESULTS = Path(__file__).parent / "results"
 # Published logistic-regression AUROC on the Framingham teaching extract is about 0.72-0.74.

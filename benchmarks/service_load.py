@@ -290,7 +290,8 @@ def main() -> None:
 
     from medora.registry.store import ModelStore
     from medora.core.registry import get_task
-    from medora.train.run import RunConfig, train_task
+    from medora.areas.risk.run import train_task
+    from medora.train.run import RunConfig
 
     console = Console()
     home = Path(tempfile.mkdtemp(prefix="medora-load-"))

@@ -32,7 +32,8 @@ from medora.serve.state import ServiceState
 from medora.core.registry import get_task
 from medora.areas.risk.cardio import FRAMINGHAM_CHD
 from medora.areas.molecules.tasks import INTERVAL_COVERAGE
-from medora.train.run import Run, RunConfig, train_task
+from medora.areas.risk.run import train_task
+from medora.train.run import Run, RunConfig
 from medora.train.trainer import TrainerConfig
 
 TASK = FRAMINGHAM_CHD.name

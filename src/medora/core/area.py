@@ -128,7 +128,7 @@ class Area:
     def result_table(self, run: Any) -> ResultTable:
         """The comparison ``medora train`` prints: each model's value of each of the task's
         metrics with its 95% bootstrap interval."""
-        from medora.registry.card import format_estimate
+        from medora.evaluate.bootstrap import format_estimate
 
         metrics = tuple(run.task.metrics)
         return ResultTable(
@@ -155,6 +155,11 @@ class Area:
     def detail_schemas(self) -> tuple[type, ...]:
         """The pydantic models of the ``details`` the area stores with a prediction, for the
         OpenAPI schema of PredictionInfo."""
+        return ()
+
+    def stored_input_schemas(self) -> tuple[type, ...]:
+        """The pydantic models of the records an area stores in a list among a prediction's
+        inputs (an EHR task's events), for the OpenAPI schema of PredictionInfo."""
         return ()
 
     def routers(self) -> Sequence[APIRouter]:

@@ -241,3 +241,15 @@ def paired_difference(
     value_a, replicates_a = _point_and_replicates(spec, labels, probs_a, weights, cutoff)
     value_b, replicates_b = _point_and_replicates(spec, labels, probs_b, weights, cutoff)
     return Estimate.from_replicates(value_a - value_b, replicates_a - replicates_b)
+
+
+def format_estimate(estimate: Estimate, digits: int = 3) -> str:
+    """``0.722 (0.681 to 0.760)``, or ``n/a`` when undefined.
+
+    "to" rather than a dash keeps intervals of differences readable: ``-0.008 (-0.022 to
+    0.006)``.
+    """
+    if estimate.value != estimate.value:  # nan: undefined on this data
+        return "n/a"
+    return (f"{estimate.value:.{digits}f} ({estimate.ci_low:.{digits}f} to "
+            f"{estimate.ci_high:.{digits}f})")

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, StrictUndefined
 
-from medora.evaluate.bootstrap import Estimate
+from medora.core.registry import areas
+from medora.evaluate.bootstrap import format_estimate
 from medora.evaluate.fairness import SUBGROUP_METRICS
 from medora.evaluate.metrics import BINARY_METRICS
 from medora.evaluate.regression import METRIC_LABELS as REGRESSION_LABELS
-
-from medora.core.registry import areas
 
 if TYPE_CHECKING:
     from medora.registry.store import ModelVersion
@@ -22,18 +21,6 @@ if TYPE_CHECKING:
 METRIC_LABELS = {**{name: spec.label
                     for name, spec in {**BINARY_METRICS, **SUBGROUP_METRICS}.items()},
                  **REGRESSION_LABELS}
-
-
-def format_estimate(estimate: Estimate, digits: int = 3) -> str:
-    """``0.722 (0.681 to 0.760)``, or ``n/a`` when undefined.
-
-    "to" rather than a dash keeps intervals of differences readable: ``-0.008 (-0.022 to
-    0.006)``.
-    """
-    if estimate.value != estimate.value:  # nan: undefined on this data
-        return "n/a"
-    return (f"{estimate.value:.{digits}f} ({estimate.ci_low:.{digits}f} to "
-            f"{estimate.ci_high:.{digits}f})")
 
 
 @functools.cache

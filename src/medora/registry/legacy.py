@@ -22,19 +22,29 @@ from medora.core.registry import areas
 
 
 class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds each old module name and hands back the module that lives under the new one."""
+    """Finds each old module name and hands back the module that lives under the new one; an
+    old package that no longer exists at all (``medora.featurizers``) is an empty package, so
+    its moved modules can be imported beneath it. Asked only after the real finders."""
 
     def __init__(self, moved: Mapping[str, str]) -> None:
         self.moved = moved
+        self.parents = {old.rsplit(".", depth)[0] for old in moved
+                        for depth in range(1, old.count("."))}
 
     def find_spec(self, fullname: str, path: object, target: object = None
                   ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in self.moved:
-            return None
-        return importlib.util.spec_from_loader(fullname, self)
+        if fullname in self.moved:
+            return importlib.util.spec_from_loader(fullname, self)
+        if fullname in self.parents:
+            return importlib.util.spec_from_loader(fullname, self, is_package=True)
+        return None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
-        return importlib.import_module(self.moved[spec.name])
+        if spec.name in self.moved:
+            return importlib.import_module(self.moved[spec.name])
+        package = ModuleType(spec.name, "a package that held modules since moved")
+        package.__path__ = []
+        return package
 
     def exec_module(self, module: ModuleType) -> None:
         """The module is the new one, already executed."""

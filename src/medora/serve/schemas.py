@@ -80,6 +80,11 @@ Modality = Literal[tuple(sorted({task.modality for task in list_tasks()} | {"unk
 _DETAILS = tuple(schema for area in areas() for schema in area.detail_schemas())
 Details = (Annotated[Union[_DETAILS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
            if len(_DETAILS) > 1 else _DETAILS[0] if _DETAILS else dict[str, Any])
+#: A stored input: a number, a text (a SMILES, a category) or null, or a list of the records an
+#: area stores among its inputs (an EHR task's events).
+_RECORDS = tuple(schema for area in areas() for schema in area.stored_input_schemas())
+StoredInput = (float | str | list[Union[_RECORDS]] | None  # type: ignore[valid-type]  # noqa: UP007
+               if _RECORDS else float | str | None)
 
 
 class TaskInfo(Schema):
@@ -194,7 +199,7 @@ class PredictionInfo(Schema):
     model_version: int = Field(examples=[2])
     patient_id: str = Field(description="The patient's identifier, or the compound's for a "
                                         "molecule task.", examples=["MRN-0042"])
-    inputs: dict[str, Any] = Field(
+    inputs: dict[str, StoredInput] = Field(
         description="The validated inputs, as used; for a molecule, its canonical SMILES "
                     "(largest fragment); for an EHR task, `events` (the events the model read, "
                     "oldest first), `index_time` and `bundle_sha256` (the bundle itself is not "

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
+from medora.areas.effects.tasks import EffectTask
 from medora.cli.app import app
 from medora.core.registry import get_task
-from medora.areas.effects.tasks import EffectTask
 
 runner = CliRunner()
 

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medora.data import packaged
 from medora.areas.effects.data import (
     ACTG175_ARMS,
     NHEFS_BOOK_ATE,
@@ -20,6 +19,7 @@ from medora.areas.effects.data import (
     load_actg175,
     load_nhefs,
 )
+from medora.data import packaged
 
 # Measured after randomisation (ACTG175) or after 1971 (NHEFS): must never be covariates.
 ACTG175_POST_TREATMENT = {"cd420", "cd820", "cd496", "r", "offtrt", "cens", "days"}

@@ -13,10 +13,10 @@ import pytest
 
 from medora.areas.effects.data import EffectDataset
 from medora.areas.effects.predictor import NO_RECOMMENDATION, EffectPredictor, predict_effects
-from medora.registry.store import ModelStore
-from medora.core.registry import get_task
-from medora.areas.effects.tasks import EffectTask
 from medora.areas.effects.run import DEEP_EFFECT_MODELS, EFFECT_BASELINES, train_effect_task
+from medora.areas.effects.tasks import EffectTask
+from medora.core.registry import get_task
+from medora.registry.store import ModelStore
 from medora.train.run import RunConfig
 
 

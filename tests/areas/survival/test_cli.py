@@ -30,7 +30,7 @@ def test_train_and_stratify_a_survival_task(small_gbsg2, tmp_path: Path) -> None
 
 def test_train_refuses_unknown_model_and_split(small_gbsg2) -> None:
     result = runner.invoke(app, ["train", "test.gbsg2_small", "--model", "nope"])
-    assert result.exit_code == 2 and "unknown survival model 'nope'" in result.output
+    assert result.exit_code == 2 and "unknown model 'nope' for test.gbsg2_small" in result.output
     result = runner.invoke(app, ["train", "test.gbsg2_small", "--split", "random"])
     assert result.exit_code == 2 and "repeated stratified cross-validation" in result.output
 

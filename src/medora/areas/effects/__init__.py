@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from medora.areas.effects.tasks import ACIC2016, ACTG175, NHEFS, EffectTask
 from medora.core.area import Area, AreaUsageError, FilePredictions, TaskRow
@@ -22,17 +22,22 @@ class EffectArea(Area):
     name = "effects"
     task_type = EffectTask
     template_package = "medora.areas.effects"
+    # Taken only to name the one split there is when another is asked for; --data is refused
+    # by the CLI (bundled data only).
+    train_options = frozenset({"split"})
     # --explain is taken and ignored, as before: an effect's explanation is its overlap check
     # and recommendation, which every prediction carries.
     predict_options = frozenset({"explain", "version", "out"})
+    demo_tasks = ("effect.actg175",)
     # Registered EffectPredictors pickle the models, baselines and overlap rule under these.
-    moved_modules = {"medora.tasks.effects": "medora.areas.effects.tasks",
-                     "medora.data.effects": "medora.areas.effects.data",
-                     "medora.models.effects": "medora.areas.effects.models",
-                     "medora.models.effect_baselines": "medora.areas.effects.baselines",
-                     "medora.evaluate.effects": "medora.areas.effects.metrics",
-                     "medora.train.effect_run": "medora.areas.effects.run",
-                     "medora.predict_effects": "medora.areas.effects.predictor"}
+    moved_modules: ClassVar[Mapping[str, str]] = {
+        "medora.tasks.effects": "medora.areas.effects.tasks",
+        "medora.data.effects": "medora.areas.effects.data",
+        "medora.models.effects": "medora.areas.effects.models",
+        "medora.models.effect_baselines": "medora.areas.effects.baselines",
+        "medora.evaluate.effects": "medora.areas.effects.metrics",
+        "medora.train.effect_run": "medora.areas.effects.run",
+        "medora.predict_effects": "medora.areas.effects.predictor"}
 
     def tasks(self) -> Sequence[EffectTask]:
         return (ACTG175, NHEFS, ACIC2016)
@@ -57,9 +62,6 @@ class EffectArea(Area):
               ) -> EffectRun:
         """One run on the task's bundled data and its one split (random, stratified on
         treatment)."""
-        if config.data is not None:
-            raise AreaUsageError(f"{task.name} trains on its bundled dataset and takes no "
-                                 "--data; only the ehr.* tasks read an event table")
         if config.split is not None:
             raise AreaUsageError(f"{task.name} offers the split(s) its stratified random split, "
                                  f"not {config.split!r}")

@@ -24,8 +24,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from medora.models.base import ModelKind
 from medora.areas.effects.models import EffectModel, EffectPrediction
+from medora.models.base import ModelKind
 
 #: Inverse propensity weights in the DR-learner's pseudo-outcomes use the propensity bounded
 #: here (weights at most 100), so a few near-certain patients cannot dominate the final fit.

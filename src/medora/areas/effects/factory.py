@@ -1,5 +1,5 @@
-"""The treatment-effect models by registry name, and fresh ones built with medora's training defaults
-(see :func:`medora.models.factory.build_model`)."""
+"""The treatment-effect models by registry name, and fresh ones built with medora's training
+defaults (see :func:`medora.models.factory.build_model`)."""
 
 from __future__ import annotations
 

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from medora.data.tabular import InputValidationError
 from medora.areas.effects.metrics import OverlapCheck, OverlapRule, Recommendation, recommend
 from medora.areas.effects.models import EffectModel, EffectPrediction
-from medora.registry.store import ModelStore, ModelVersion
 from medora.areas.effects.tasks import EffectTask
+from medora.data.tabular import InputValidationError
+from medora.registry.store import ModelStore, ModelVersion
 
 #: Fitted propensities are kept this far from 0 and 1, so inverse weights stay finite.
 PROPENSITY_FLOOR = 1e-6

@@ -20,8 +20,9 @@ from matplotlib.figure import Figure
 from rich.console import Console
 from sklearn.pipeline import Pipeline
 
+from medora.areas.effects.baselines import TLearner, fit_propensity_model
 from medora.areas.effects.data import EffectDataset
-from medora.evaluate.bootstrap import Estimate
+from medora.areas.effects.factory import EFFECT_MODEL_CLASSES, build_effect_model
 from medora.areas.effects.metrics import (
     OverlapRule,
     PolicyValue,
@@ -32,15 +33,14 @@ from medora.areas.effects.metrics import (
     policy_from_cate,
     policy_value,
 )
+from medora.areas.effects.models import EffectModel
+from medora.areas.effects.predictor import EffectPredictor, covariate_schema, propensity_scores
+from medora.areas.effects.tasks import EffectTask
+from medora.core.task import Split
+from medora.evaluate.bootstrap import Estimate
 from medora.evaluate.plots import figure_to_base64_png
 from medora.evaluate.regression import regression_bootstrap_indices
-from medora.areas.effects.baselines import TLearner, fit_propensity_model
-from medora.areas.effects.models import EffectModel
-from medora.areas.effects.factory import EFFECT_MODEL_CLASSES, build_effect_model
-from medora.areas.effects.predictor import EffectPredictor, covariate_schema, propensity_scores
 from medora.registry.store import ModelStore, ModelVersion
-from medora.core.task import Split
-from medora.areas.effects.tasks import EffectTask
 from medora.train.run import (
     ComparedModel,
     RunConfig,

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from medora.serve.schemas import Schema
+from medora.serve.schema_base import Schema
 
 
 class EffectDetails(Schema):

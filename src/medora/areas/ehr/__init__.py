@@ -36,7 +36,9 @@ class EhrArea(Area):
     name = "ehr"
     task_type = EventSequenceTask
     template_package = "medora.areas.ehr"
+    train_options = frozenset({"data"})  # the event table, default the bundled cohort
     predict_options = frozenset({"explain", "version", "out", "index_time"})
+    demo_tasks = ("ehr.readmission_30d",)
     # The classes a registered EHR artifact pickles (the networks, the code vocabulary, the
     # bag of codes), by the modules medora 0.1 defined them in.
     moved_modules: ClassVar[Mapping[str, str]] = {
@@ -61,7 +63,7 @@ class EhrArea(Area):
     def train(self, task: EventSequenceTask, config: RunConfig,
               store: ModelStore | None = None) -> EhrRun:
         """Train on the event table ``config.data`` (default: the bundled cohort), split by
-        patient: the task offers no other split."""
+        patient: the tasks offer no other split."""
         from medora.areas.ehr.run import train_event_task
 
         if config.split is not None:
@@ -103,6 +105,11 @@ class EhrArea(Area):
         from medora.areas.ehr.schemas import EventSequenceDetails
 
         return (EventSequenceDetails,)
+
+    def stored_input_schemas(self) -> tuple[type, ...]:
+        from medora.areas.ehr.schemas import RecordedEvent
+
+        return (RecordedEvent,)
 
     def routers(self) -> Sequence[APIRouter]:
         from medora.areas.ehr.routes import router

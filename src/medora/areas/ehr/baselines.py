@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from medora.areas.ehr.featurizers import BagOfCodes
-from medora.models.base import Model
 from medora.areas.ehr.tasks import EventSamples
+from medora.models.base import Model
 
 
 class BagOfCodesClassifier:

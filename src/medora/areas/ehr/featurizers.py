@@ -20,8 +20,8 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from medora.data.meds import BIRTH
 from medora.areas.ehr.tasks import EHR_ATTRIBUTES, EventSamples
+from medora.data.meds import BIRTH
 
 PAD, UNKNOWN = 0, 1
 UNKNOWN_CODE = "<unknown>"

@@ -26,9 +26,9 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from torch.utils.data import TensorDataset
 
 from medora.areas.ehr.featurizers import CodeVocabulary, EventSequences, event_sequences
+from medora.areas.ehr.tasks import EventSamples
 from medora.models.base import ModelKind, check_binary_target
 from medora.models.tabular import gauss_legendre
-from medora.areas.ehr.tasks import EventSamples
 from medora.train.trainer import Trainer, TrainerConfig
 
 #: Samples explained per batch: 32 path points each.

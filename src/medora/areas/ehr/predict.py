@@ -35,6 +35,15 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from medora.areas.ehr.baselines import BagOfCodesClassifier
+from medora.areas.ehr.featurizers import event_sequences
+from medora.areas.ehr.models import EventSequenceClassifier
+from medora.areas.ehr.tasks import (
+    EventSamples,
+    EventSequenceTask,
+    IndexChoice,
+    NoEligibleIndexError,
+)
 from medora.data.fhir import Cohort, coding_displays, read_document
 from medora.data.ingest import IngestReport, read_records
 from medora.data.meds import (
@@ -45,12 +54,8 @@ from medora.data.meds import (
     split_code,
 )
 from medora.data.tabular import InputValidationError
-from medora.areas.ehr.featurizers import event_sequences
 from medora.models.calibrated import CalibratedModel
-from medora.areas.ehr.baselines import BagOfCodesClassifier
-from medora.areas.ehr.models import EventSequenceClassifier
 from medora.registry.store import ModelStore, ModelVersion
-from medora.areas.ehr.tasks import EventSamples, EventSequenceTask, IndexChoice, NoEligibleIndexError
 
 #: The inputs of an EHR prediction, as GET /tasks and the web form name them.
 BUNDLE_INPUT, INDEX_TIME_INPUT = "bundle", "index_time"

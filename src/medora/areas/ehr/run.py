@@ -17,15 +17,15 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from medora.areas.ehr.factory import build_event_model
+from medora.areas.ehr.tasks import EventSamples, EventSequenceTask
+from medora.core.task import Split
 from medora.data.bundled import DatasetProvenance, synthea_cohort, synthea_cohort_path
 from medora.data.tabular import InputValidationError
 from medora.evaluate.bootstrap import cluster_bootstrap_weights
 from medora.evaluate.calibration import PlattCalibrator
 from medora.explain.attributions import Contribution
-from medora.areas.ehr.factory import build_event_model
 from medora.registry.store import ModelStore
-from medora.core.task import Split
-from medora.areas.ehr.tasks import EventSamples, EventSequenceTask
 from medora.train.run import (
     ModelResult,
     PatientExplanation,

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from medora.data.meds import BIRTH, DEATH, OMB_CATEGORIES, read_events
 from medora.core.task import DecisionThreshold, SensitiveAttribute, Split, SplitSpec
+from medora.data.meds import BIRTH, DEATH, OMB_CATEGORIES, read_events
 
 DAY = pd.Timedelta(days=1)
 INPATIENT_ADMISSION, INPATIENT_DISCHARGE = "ENCOUNTER/IMP", "ENCOUNTER_END/IMP"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from medora.areas.ehr.predict import ENCOUNTER_CLASSES
-from medora.serve.schemas import EventSequenceDetails, RecordedEvent, TopEvent
+from medora.areas.ehr.schemas import EventSequenceDetails, RecordedEvent, TopEvent
 from medora.serve.web.charts import WIDTH, Tick
 
 STRIP_HEIGHT = 96

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from medora.areas.molecules.tasks import (
     CHEMBL2321810_PIC50,
@@ -46,12 +46,13 @@ class MoleculeArea(Area):
     name = "molecules"
     task_type = MoleculeTask
     template_package = "medora.areas.molecules"
+    train_options = frozenset({"split"})  # given, random or scaffold, as the task offers
     predict_options = frozenset({"explain", "version", "out", "skip_invalid", "smiles_column",
                                  "id_column", "maps", "image_format"})
     # The classes a registered molecule artifact pickles: the conformal wrapper and its
     # training reference, the D-MPNN ensemble or a fingerprint model, and the applicability
     # domain (whose old package must import too, as the parent of its module).
-    moved_modules = {
+    moved_modules: ClassVar[Mapping[str, str]] = {
         "medora.models.regression": "medora.areas.molecules.regression",
         "medora.models.graph": "medora.areas.molecules.graph",
         "medora.models.fingerprint": "medora.areas.molecules.fingerprint",
@@ -104,9 +105,10 @@ class MoleculeArea(Area):
         written to ``maps`` (default: atom-maps/ beside ``out``, else in the current folder).
 
         Invalid molecules stop the prediction, unless ``skip_invalid``: they are then left out
-        and named in the warnings. A file with no molecule at all is refused as a usage error,
-        with the message ``medora predict`` has always given for it.
+        and named in the warnings (the reader refuses a file left with no valid molecule).
         """
+        from rich.markup import escape
+
         from medora.areas.molecules.predict import predict_molecules
         from medora.data.molecules import read_molecules
 
@@ -117,15 +119,14 @@ class MoleculeArea(Area):
         molecules = read_molecules(path, smiles_column=options.get("smiles_column"),
                                    id_column=options.get("id_column"),
                                    skip_invalid=bool(options.get("skip_invalid")))
-        if not len(molecules):
-            raise AreaUsageError(f"{path}: no valid molecule left to predict")
         result = predict_molecules(task, molecules, version=options.get("version"),
                                    explain=explain)
         predictions = FilePredictions(
             result.table, result.version,
             f"{task.name} v{result.version.version}: {task.target} ({task.units}) with "
             f"{result.coverage:.0%} conformal interval",
-            warnings=[f"[yellow]skipped[/yellow] {item.describe()}"
+            # escape: a SMILES's "[nH]" would be taken for a markup tag and vanish
+            warnings=[f"[yellow]skipped[/yellow] {escape(item.describe())}"
                       for item in molecules.invalid])
         if explain:
             out: Path | None = options.get("out")

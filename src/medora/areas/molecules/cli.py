@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from medora.data.tabular import InputValidationError
+from medora.core.errors import InputValidationError
 
 mol_app = typer.Typer(help="Drug discovery: profile a molecule, screen a library.",
                       no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -91,11 +91,11 @@ def screen_command(
 ) -> None:
     """Rank a library for repurposing by an activity model: lower interval bound first, with
     the nearest training molecules as evidence and applicability-domain flags."""
-    from medora.data.molecules import read_molecules
     from medora.areas.molecules.discovery import approved_drugs_library, screen_library
-    from medora.registry.versions import ModelUnavailableError
-    from medora.core.registry import get_task
     from medora.areas.molecules.tasks import MoleculeTask
+    from medora.core.registry import get_task
+    from medora.data.molecules import read_molecules
+    from medora.registry.versions import ModelUnavailableError
 
     try:
         definition = get_task(task)

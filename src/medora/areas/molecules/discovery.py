@@ -9,20 +9,25 @@ from typing import Any
 import pandas as pd
 
 from medora.areas.molecules.chem.profile import MoleculeProfile, profile_molecule
+from medora.areas.molecules.predict import predict_molecules
+from medora.areas.molecules.tasks import MoleculeTask
+from medora.core.registry import list_tasks
 from medora.data.bundled import DatasetProvenance
 from medora.data.molecules import MoleculeTable, parse_smiles
-from medora.areas.molecules.predict import predict_molecules
-from medora.registry.versions import ModelUnavailableError
 from medora.registry.store import ModelStore
-from medora.core.registry import list_tasks
-from medora.areas.molecules.tasks import MoleculeTask
+from medora.registry.versions import ModelUnavailableError
 
 #: Nearest training molecules shown as evidence for each screened molecule.
 EVIDENCE_NEIGHBOURS = 3
 
 
 def molecule_tasks() -> list[MoleculeTask]:
-    return [task for task in list_tasks() if isinstance(task, MoleculeTask)]
+    """Every registered task this area owns: its own, and those a notebook or a test
+    registered (a task derived from one of them stays a molecule task)."""
+    from medora.areas.molecules import MoleculeArea
+
+    area = MoleculeArea()
+    return [task for task in list_tasks() if area.owns(task)]
 
 
 def profile_with_models(smiles: str, store: ModelStore | None = None) -> MoleculeProfile:

@@ -17,7 +17,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from medora.areas.molecules.featurizers import ATOM_DIM, BOND_DIM, GraphBatch, GraphItem, batch_graphs
+from medora.areas.molecules.featurizers import (
+    ATOM_DIM,
+    BOND_DIM,
+    GraphBatch,
+    GraphItem,
+    batch_graphs,
+)
 
 
 @dataclass

@@ -10,8 +10,8 @@ Featurisation reads each atom and bond through RDKit once and builds every one-h
 all molecules of a call in a few array operations (:func:`featurize_batch` goes straight to a
 batch); :func:`message_operators` turns a batch's edge lists into the sparse matrices that
 evaluate message passing as sparse-dense products at prediction time. Everything here is
-arrays, without torch: a prediction never loads it (:mod:`medora.areas.molecules.dmpnn` turns batches
-into tensors for training).
+arrays, without torch: a prediction never loads it (:mod:`medora.areas.molecules.dmpnn` turns
+batches into tensors for training).
 """
 
 from __future__ import annotations

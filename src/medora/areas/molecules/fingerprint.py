@@ -22,8 +22,8 @@ from medora.areas.molecules.descriptors import (
     morgan_counts,
     morgan_counts_without_each_atom,
 )
-from medora.models.base import ModelKind
 from medora.areas.molecules.regression import MoleculeRegressor
+from medora.models.base import ModelKind
 
 
 class _FingerprintRegressor(MoleculeRegressor):

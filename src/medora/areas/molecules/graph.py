@@ -32,8 +32,8 @@ from medora.areas.molecules.featurizers import (
     featurize_many,
     message_operators,
 )
-from medora.models.base import ModelKind
 from medora.areas.molecules.regression import MoleculeRegressor
+from medora.models.base import ModelKind
 from medora.train.config import TrainerConfig
 
 if TYPE_CHECKING:

@@ -4,11 +4,10 @@ CIs, explained atom by atom, the candidate registered and the record written to 
 
 from __future__ import annotations
 
-from functools import partial
-
 import hashlib
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,10 @@ from rdkit import Chem
 from rich.console import Console
 
 from medora.areas.molecules.chem.depict import draw_molecule, png_data_uri
+from medora.areas.molecules.factory import build_molecule_model
+from medora.areas.molecules.regression import ConformalRegressor, TrainingReference
+from medora.areas.molecules.tasks import INTERVAL_COVERAGE, MoleculeTask
+from medora.core.task import Split
 from medora.evaluate.bootstrap import Estimate
 from medora.evaluate.conformal import empirical_coverage
 from medora.evaluate.regression import (
@@ -25,11 +28,7 @@ from medora.evaluate.regression import (
     paired_regression_difference,
     regression_bootstrap_indices,
 )
-from medora.areas.molecules.factory import build_molecule_model
-from medora.areas.molecules.regression import ConformalRegressor, TrainingReference
 from medora.registry.store import ModelStore
-from medora.core.task import Split
-from medora.areas.molecules.tasks import INTERVAL_COVERAGE, MoleculeTask
 from medora.train.run import (
     ComparedModel,
     RunConfig,

@@ -17,6 +17,7 @@ from typing import Literal, get_args
 import numpy as np
 from rdkit import Chem
 
+from medora.core.task import Split, SplitSpec
 from medora.data.bundled import (
     Dataset,
     load_chembl2321810,
@@ -24,7 +25,6 @@ from medora.data.bundled import (
     load_huuskonen,
 )
 from medora.data.molecules import MoleculeTable, parse_smiles
-from medora.core.task import Split, SplitSpec
 
 SplitKind = Literal["given", "random", "scaffold"]
 SPLIT_KINDS: tuple[str, ...] = get_args(SplitKind)

@@ -23,8 +23,6 @@ class RiskArea(Area):
     template_package = "medora.areas.risk"
     demo_tasks = ("cardio.framingham_chd", "cardio.heart_failure_death",
                   "oncology.wdbc_malignancy")
-    moved_modules = {"medora.tasks.cardio": "medora.areas.risk.cardio",
-                     "medora.tasks.oncology": "medora.areas.risk.oncology"}
 
     def tasks(self) -> Sequence[RiskTask]:
         from medora.areas.risk.cardio import FRAMINGHAM_CHD, HEART_FAILURE_DEATH

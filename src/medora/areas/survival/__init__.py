@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from medora.areas.survival.tasks import BREAST_RECURRENCE_GENES, GBSG2_RECURRENCE, SurvivalTask
 from medora.core.area import (
@@ -30,14 +30,17 @@ class SurvivalArea(Area):
     name = "survival"
     task_type = SurvivalTask
     template_package = "medora.areas.survival"
+    # --split is read only to refuse it with the reason (every number is cross-validated).
+    train_options = frozenset({"split"})
     # --explain is taken and ignored, as before: a survival prediction's explanation is its
     # curve, percentile and group, which every prediction carries.
     predict_options = frozenset({"explain", "version", "out", "plot"})
     # A registered SurvivalPredictor pickles its model (deep, Cox or scikit-survival) under
     # these.
-    moved_modules = {"medora.predict_survival": "medora.areas.survival.predictor",
-                     "medora.models.survival": "medora.areas.survival.models",
-                     "medora.models.survival_gpl": "medora.areas.survival.gpl"}
+    moved_modules: ClassVar[Mapping[str, str]] = {
+        "medora.predict_survival": "medora.areas.survival.predictor",
+        "medora.models.survival": "medora.areas.survival.models",
+        "medora.models.survival_gpl": "medora.areas.survival.gpl"}
 
     def tasks(self) -> Sequence[SurvivalTask]:
         return (BREAST_RECURRENCE_GENES, GBSG2_RECURRENCE)

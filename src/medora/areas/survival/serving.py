@@ -41,7 +41,7 @@ HIGH_RISK_SOURCE = ("flagged in the high-risk group: the top third of the traini
 
 class SurvivalServing(TaskServing):
     model_type = SurvivalPredictor
-    flag_labels = ("high-risk group", "not in the high-risk group")
+    flag_labels = ("high-risk group", "low or intermediate risk")
     page_template = "web/survival.html"
     task: SurvivalTask
 

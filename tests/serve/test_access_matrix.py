@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 from medora.serve.credentials import issue_access_token
 from medora.serve.db import ROLES, Role, utc_now
 from medora.serve.settings import ServiceSettings
-from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 EVERYONE: tuple[Role, ...] = ROLES

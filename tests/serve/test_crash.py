@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 from medora.serve import accounts
 from medora.serve.credentials import issue_access_token
 from medora.serve.launch import ServiceProcess, start_service
 from medora.serve.settings import ServiceSettings
-from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 SECRET = "crash-test-signing-secret-" + "c" * 40

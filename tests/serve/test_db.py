@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from medora.serve import db
 from medora.serve.db import Database
 
-from .conftest import POSTGRES_URL
+from ..conftest import POSTGRES_URL
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL, reason="set MEDORA_TEST_POSTGRES_URL to run the PostgreSQL cases")

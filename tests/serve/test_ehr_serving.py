@@ -52,7 +52,7 @@ from ..areas.ehr.small_model import (
     register_ehr_model,
     trained_ehr_model,
 )
-from .conftest import SECRET, Service
+from ..conftest import SECRET, Service
 
 OTHER_PATIENT = FIXTURES / "fhir" / "bundles" / "Tyrone_Murray_1144a524.json"
 PATIENT_ID = "MRN-EHR-1"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 from medora.registry.store import ModelStore
 from medora.serve import lifecycle
-from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 

@@ -15,18 +15,17 @@ import pytest
 
 from medora.areas.effects.metrics import OverlapRule
 from medora.areas.effects.models import TARNet
-from medora.areas.survival.models import CoxPHModel
 from medora.areas.effects.predictor import EffectPredictor, covariate_schema
-from medora.areas.survival.predictor import SurvivalPredictor, predict_survival_patients
-from medora.registry.store import CARD_NAME, ModelStore
-from medora.serve.db import Prediction
 from medora.areas.effects.tasks import EffectTask
+from medora.areas.survival.models import CoxPHModel
+from medora.areas.survival.predictor import SurvivalPredictor, predict_survival_patients
 from medora.areas.survival.tasks import SurvivalTask
 from medora.core.registry import get_task
+from medora.registry.store import CARD_NAME, ModelStore
+from medora.serve.db import Prediction
 from medora.train.trainer import TrainerConfig
 
-from .conftest import Service, running_service
-from .web.conftest import WebUser
+from ..conftest import Service, WebUser, running_service
 
 SURVIVAL_TASK = "oncology.gbsg2_recurrence"
 EFFECT_TASK = "effect.actg175"

@@ -6,10 +6,10 @@ import uuid
 
 from sqlalchemy import select
 
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
+from medora.core.registry import list_tasks, task_names
 from medora.serve.db import AuditEvent, Prediction
 from medora.serve.scoring import served_tasks
-from medora.core.registry import list_tasks, task_names
-from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 
@@ -124,7 +124,7 @@ def test_an_ehr_task_without_an_approved_version_is_409(serving) -> None:
 
 
 def test_a_molecule_task_without_an_approved_model_is_409(serving) -> None:
-    molecule = list_tasks("molecule")[0].name
+    molecule = "mol.freesolv"
     response = serving.request("POST", f"/predict/{molecule}",
                                json={"patient_id": "CPD-1", "inputs": {"smiles": "CCO"}})
     assert response.status_code == 409, response.text

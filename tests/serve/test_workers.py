@@ -17,13 +17,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 from medora.serve import accounts, migrate
 from medora.serve.app import create_app
 from medora.serve.credentials import issue_access_token
 from medora.serve.db import Database, write_gate
 from medora.serve.launch import HOST, running_service, start_service
 from medora.serve.settings import ServiceSettings
-from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 SECRET = "workers-test-signing-secret-" + "w" * 40

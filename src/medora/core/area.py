@@ -91,8 +91,9 @@ class Area:
     #: The package whose ``templates/`` folder holds the area's report, card and page
     #: templates (None: it has none). Names must not clash with another area's: prefix them.
     template_package: ClassVar[str | None] = None
-    #: Options of ``medora train`` beyond the common ones the area reads ("split": a choice of
-    #: split, "data": the user's own data file); any other that is given is refused.
+    #: Options of ``medora train`` beyond the common ones that the area's :meth:`train` handles
+    #: itself, reading them or refusing them with its own reason ("split": a choice of split,
+    #: "data": the user's own data file); the CLI refuses any other that is given.
     train_options: ClassVar[frozenset[str]] = frozenset()
     #: Options of ``medora predict`` the area reads, by parameter name ("explain", "plot");
     #: any other that is given is refused naming these.

@@ -28,6 +28,7 @@ class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def __init__(self, moved: Mapping[str, str]) -> None:
         self.moved = moved
+        self._own_specs: dict[str, importlib.machinery.ModuleSpec | None] = {}
         self.parents = {old.rsplit(".", depth)[0] for old in moved
                         for depth in range(1, old.count("."))}
 
@@ -41,13 +42,18 @@ class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
         if spec.name in self.moved:
-            return importlib.import_module(self.moved[spec.name])
+            module = importlib.import_module(self.moved[spec.name])
+            self._own_specs[module.__name__] = module.__spec__
+            return module
         package = ModuleType(spec.name, "a package that held modules since moved")
         package.__path__ = []
         return package
 
     def exec_module(self, module: ModuleType) -> None:
-        """The module is the new one, already executed."""
+        """The module is the new one, already executed; the import system has just set its
+        ``__spec__`` to the old name's, so it gets its own back."""
+        if module.__name__ in self._own_specs:
+            module.__spec__ = self._own_specs[module.__name__]
 
 
 def moved_modules() -> dict[str, str]:

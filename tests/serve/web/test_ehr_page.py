@@ -18,9 +18,8 @@ from playwright.sync_api import expect
 from medora.serve.launch import MEDORA, running_service
 
 from ...areas.ehr.small_model import BUNDLE, READMISSION, ehr_registry
-from ..conftest import Service
+from ...conftest import Service, WebUser
 from ..test_ehr_serving import ehr_running_service
-from .conftest import WebUser
 from .test_web_browser import CHROMIUM, PASSWORD, _log_in, chromium_page
 
 PATIENT = "MRN-EHR-PAGE"

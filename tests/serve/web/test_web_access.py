@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 from medora.serve.db import ROLES, User, utc_now
 from medora.serve.web.session import SESSION_COOKIE
-from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 # Written out here, not imported from the code under test, so widening a page's roles fails.

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
-from medora.serve.launch import MEDORA, running_service
 from medora.areas.risk.cardio import FRAMINGHAM_CHD
+from medora.serve.launch import MEDORA, running_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(

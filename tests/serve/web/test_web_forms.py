@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from medora.areas.risk.cardio import FRAMINGHAM_CHD
 from medora.serve import accounts, audit
 from medora.serve.db import AuditEvent, Prediction, Review
 from medora.serve.web.session import LOGIN_COOKIE, SESSION_COOKIE
-from medora.areas.risk.cardio import FRAMINGHAM_CHD
 
 TASK = FRAMINGHAM_CHD.name
 PASSWORD = "a long enough web password"

@@ -49,14 +49,14 @@ class MoleculeArea(Area):
     train_options = frozenset({"split"})  # given, random or scaffold, as the task offers
     predict_options = frozenset({"explain", "version", "out", "skip_invalid", "smiles_column",
                                  "id_column", "maps", "image_format"})
-    # The classes a registered molecule artifact pickles: the conformal wrapper and its
-    # training reference, the D-MPNN ensemble or a fingerprint model, and the applicability
-    # domain (whose old package must import too, as the parent of its module).
+    # The modules whose classes a registered molecule artifact pickles: the conformal wrapper
+    # and its training reference, the D-MPNN ensemble or a fingerprint model, and the
+    # applicability domain. Not the old package medora.chem itself: mapped to the new one, its
+    # folder would let the import system run chem/similarity.py again under the old name.
     moved_modules: ClassVar[Mapping[str, str]] = {
         "medora.models.regression": "medora.areas.molecules.regression",
         "medora.models.graph": "medora.areas.molecules.graph",
         "medora.models.fingerprint": "medora.areas.molecules.fingerprint",
-        "medora.chem": "medora.areas.molecules.chem",
         "medora.chem.similarity": "medora.areas.molecules.chem.similarity",
     }
 

@@ -22,12 +22,11 @@ EVIDENCE_NEIGHBOURS = 3
 
 
 def molecule_tasks() -> list[MoleculeTask]:
-    """Every registered task this area owns: its own, and those a notebook or a test
-    registered (a task derived from one of them stays a molecule task)."""
-    from medora.areas.molecules import MoleculeArea
-
-    area = MoleculeArea()
-    return [task for task in list_tasks() if area.owns(task)]
+    """Every registered task of this area: its own, and those a notebook or a test registered
+    (a task derived from one of them stays a molecule task). This is ``MoleculeArea.owns``,
+    asked here of the task type, because importing the area would close an import cycle (the
+    area mounts the mol verbs, which profile with every molecule task)."""
+    return [task for task in list_tasks() if isinstance(task, MoleculeTask)]
 
 
 def profile_with_models(smiles: str, store: ModelStore | None = None) -> MoleculeProfile:

@@ -15,8 +15,8 @@ from medora.areas.molecules.chem.similarity import morgan_fingerprints
 from medora.areas.molecules.regression import ConformalRegressor
 from medora.serve.db import Prediction
 
-from .conftest import MOLECULE_TASK, TASK, Service
-from .web.conftest import WebUser
+from ...conftest import TASK, Service, WebUser
+from .conftest import MOLECULE_TASK
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 

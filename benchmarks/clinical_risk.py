@@ -29,9 +29,9 @@ from rich.progress import track
 from rich.table import Table
 from scipy import stats
 
-from medora.models.base import Model
-from medora.core.registry import get_task
 from medora.areas.risk.run import train_task
+from medora.core.registry import get_task
+from medora.models.base import Model
 from medora.train.run import Run, RunConfig
 
 RESULTS = Path(__file__).parent / "results"

@@ -37,11 +37,11 @@ from matplotlib.figure import Figure
 from rich.console import Console
 from rich.table import Table
 
+from medora.areas.ehr.run import EhrRun, event_table_provenance, train_event_task
+from medora.areas.ehr.tasks import EventSequenceTask
+from medora.core.registry import get_task
 from medora.data.bundled import synthea_cohort
 from medora.evaluate.bootstrap import paired_difference
-from medora.core.registry import get_task
-from medora.areas.ehr.tasks import EventSequenceTask
-from medora.areas.ehr.run import EhrRun, event_table_provenance, train_event_task
 from medora.train.run import RunConfig, environment
 
 RESULTS = Path(__file__).parent / "results"

@@ -39,14 +39,14 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).parent))
 from chemprop_peer import chemprop_versions, ensure_chemprop_env, predict_chemprop, train_chemprop
+from medora.areas.molecules.run import train_molecule_task
+from medora.core.registry import get_task
 from medora.data.molecules import read_molecules
 from medora.evaluate.regression import (
     evaluate_regression,
     paired_regression_difference,
     regression_bootstrap_indices,
 )
-from medora.core.registry import get_task
-from medora.areas.molecules.run import train_molecule_task
 from medora.train.run import RunConfig
 
 RESULTS = Path(__file__).parent / "results"

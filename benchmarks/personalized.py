@@ -43,12 +43,12 @@ from rich.console import Console
 from rich.table import Table
 from scipy import stats
 
-from medora.core.registry import get_task
-from medora.areas.effects.tasks import EffectTask
-from medora.areas.survival.tasks import SurvivalTask
 from medora.areas.effects.run import DEEP_EFFECT_MODELS, train_effect_task
-from medora.train.run import RunConfig, environment
+from medora.areas.effects.tasks import EffectTask
 from medora.areas.survival.run import SURVIVAL_METRICS, paired_difference, train_survival_task
+from medora.areas.survival.tasks import SurvivalTask
+from medora.core.registry import get_task
+from medora.train.run import RunConfig, environment
 
 RESULTS = Path(__file__).parent / "results"
 SURVIVAL_TASKS = ("oncology.breast_recurrence_genes", "oncology.gbsg2_recurrence")

@@ -199,9 +199,9 @@ def in_process_baseline(store: Any, rows: list[dict[str, object]]) -> dict[str, 
     calibrated risk with its interval, and the explanation."""
     import torch
 
+    from medora.core.registry import get_task
     from medora.data.tabular import validate_features
     from medora.explain.attributions import top_contributions
-    from medora.core.registry import get_task
 
     task = get_task(TASK)
     model = store.load(store.get(TASK))
@@ -288,9 +288,9 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from medora.registry.store import ModelStore
-    from medora.core.registry import get_task
     from medora.areas.risk.run import train_task
+    from medora.core.registry import get_task
+    from medora.registry.store import ModelStore
     from medora.train.run import RunConfig
 
     console = Console()

@@ -119,9 +119,9 @@ def test_the_package_root_holds_only_packages() -> None:
 
 
 def test_each_area_is_one_folder_registered_through_entry_points() -> None:
-    from medora.core.registry import ENTRY_POINT_GROUP, areas
-
     from importlib.metadata import entry_points
+
+    from medora.core.registry import ENTRY_POINT_GROUP, areas
 
     builtin = {entry.name: entry.value for entry in entry_points(group=ENTRY_POINT_GROUP)
                if entry.value.startswith("medora.areas.")}

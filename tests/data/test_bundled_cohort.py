@@ -7,9 +7,9 @@ import hashlib
 
 import pyarrow.parquet as pq
 
+from medora.areas.ehr.run import event_table, event_table_provenance
 from medora.data.bundled import synthea_cohort
 from medora.data.meds import SCHEMA
-from medora.areas.ehr.run import event_table, event_table_provenance
 
 
 def test_the_bundled_cohort_is_an_event_table_of_2000_patients() -> None:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medora.data.tabular import InputValidationError, read_table, validate_features
 from medora.core.registry import get_task
+from medora.data.tabular import InputValidationError, read_table, validate_features
 
 FEATURES = get_task("cardio.framingham_chd").features
 

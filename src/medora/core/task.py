@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 
-
 @dataclass(frozen=True)
 class SensitiveAttribute:
     """A patient attribute the fairness audit groups by, derived from one input column.

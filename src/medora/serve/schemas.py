@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import ConfigDict, Field, computed_field
 
-from medora.registry.store import VersionStatus
 from medora.core.registry import areas, list_tasks
+from medora.registry.store import VersionStatus
 from medora.serve import scoring
-from medora.serve.schema_base import Schema
 from medora.serve.db import ReviewAction, ReviewStatus, Role
+from medora.serve.schema_base import Schema
 
 # Free text stored and shown to people: bounded, and without control characters (PostgreSQL
 # rejects NUL; the others only hide text from a reader).

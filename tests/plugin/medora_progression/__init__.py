@@ -56,7 +56,7 @@ class ProgressionArea(Area):
     def describe(self, task: ProgressionTask) -> TaskRow:
         from medora_progression.run import load
 
-        x, y = load()
+        _, y = load()
         return TaskRow("diabetes (scikit-learn)", str(len(y)), f"{y.mean():.1%} progressed")
 
     def model_names(self, task: ProgressionTask) -> Sequence[str]:

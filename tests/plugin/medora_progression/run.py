@@ -55,7 +55,7 @@ def train(task: Any, config: Any, store: ModelStore | None) -> ProgressionRun:
     spread = [roc_auc_score(y[test_rows][r], scores[r]) for r in resamples]
     auroc = Estimate(float(roc_auc_score(y[test_rows], scores)),
                      *np.percentile(spread, [2.5, 97.5]).tolist())
-    created_at, run_id, out_dir = start_run(task.name, config)
+    _, run_id, out_dir = start_run(task.name, config)
     run = ProgressionRun(task, "logistic_regression", auroc, len(test_rows), out_dir)
 
     def documents(record: ModelVersion | None) -> dict[str, str]:

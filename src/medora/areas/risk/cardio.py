@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from medora.data.bundled import load_framingham, load_heart_failure
-from medora.data.tabular import FeatureSpec
 from medora.areas.risk.task import RiskTask
 from medora.core.task import DecisionThreshold, SensitiveAttribute
+from medora.data.bundled import load_framingham, load_heart_failure
+from medora.data.tabular import FeatureSpec
 
 SEX_MALE_CODED = SensitiveAttribute("sex", "male", labels={0.0: "female", 1.0: "male"})
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from medora.data.bundled import load_wdbc
-from medora.data.tabular import FeatureSpec
 from medora.areas.risk.task import RiskTask
 from medora.core.task import DecisionThreshold
+from medora.data.bundled import load_wdbc
+from medora.data.tabular import FeatureSpec
 
 _NUCLEUS_MEASURES = (
     ("radius", "mean distance from centre to perimeter", "pixels"),

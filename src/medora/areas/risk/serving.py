@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 
 from medora.areas.risk.task import RiskTask
-from medora.serve.web.charts import contribution_chart, risk_bar
 from medora.data.tabular import validate_features
 from medora.explain.attributions import top_contributions
 from medora.models.calibrated import CalibratedModel
@@ -24,6 +23,7 @@ from medora.serve.contract import (
 )
 from medora.serve.inputs import RISK_DECIMALS, TOP_CONTRIBUTIONS, as_json, input_frame
 from medora.serve.schemas import Feature
+from medora.serve.web.charts import contribution_chart, risk_bar
 
 # CalibratedModel.predict_risk's interval (alpha 0.05).
 PROBABILITY = Outcome("tabular", "probability", 0.95, (0.0, 1.0))

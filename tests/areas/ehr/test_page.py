@@ -17,10 +17,10 @@ from playwright.sync_api import expect
 
 from medora.serve.launch import MEDORA, running_service
 
-from ...areas.ehr.small_model import BUNDLE, READMISSION, ehr_registry
 from ...conftest import Service, WebUser
-from ..test_ehr_serving import ehr_running_service
-from .test_web_browser import CHROMIUM, PASSWORD, _log_in, chromium_page
+from ...serve.web.test_web_browser import CHROMIUM, PASSWORD, _log_in, chromium_page
+from .small_model import BUNDLE, READMISSION, ehr_registry
+from .test_serving import ehr_running_service
 
 PATIENT = "MRN-EHR-PAGE"
 

@@ -36,7 +36,8 @@ from medora.serve.settings import (
     max_ehr_body_bytes,
 )
 
-from ..areas.ehr.small_model import (
+from ...conftest import SECRET, Service
+from .small_model import (
     BUNDLE,
     DIABETES,
     DISCHARGE,
@@ -52,7 +53,6 @@ from ..areas.ehr.small_model import (
     register_ehr_model,
     trained_ehr_model,
 )
-from ..conftest import SECRET, Service
 
 OTHER_PATIENT = FIXTURES / "fhir" / "bundles" / "Tyrone_Murray_1144a524.json"
 PATIENT_ID = "MRN-EHR-1"

@@ -43,6 +43,10 @@ def template_environment(autoescape: bool) -> Environment:
 
 def render_card(run: Any, version: ModelVersion | None, template: str = "card.md") -> str:
     """The model card of ``run``'s candidate model as Markdown (``template``: card.md, the
-    binary-risk card, or an area's own, such as card_molecule.md)."""
-    return template_environment(autoescape=False).get_template(template).render(
-        run=run, task=run.task, version=version, primary=run.primary)
+    binary-risk card, or an area's own, such as card_molecule.md). The template sees the run,
+    its task, the registered version and, where the run compares models, its candidate as
+    ``primary``."""
+    context = {"run": run, "task": run.task, "version": version}
+    if hasattr(run, "primary"):  # a RunRecord: the candidate among the compared models
+        context["primary"] = run.primary
+    return template_environment(autoescape=False).get_template(template).render(**context)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from medora.core.task import Task
     from medora.registry.store import ModelStore, ModelVersion
     from medora.serve.contract import TaskServing
+    from medora.serve.limits import LargerLimit
+    from medora.serve.settings import ServiceSettings
     from medora.train.run import RunConfig
 
 
@@ -161,6 +163,11 @@ class Area:
     def stored_input_schemas(self) -> tuple[type, ...]:
         """The pydantic models of the records an area stores in a list among a prediction's
         inputs (an EHR task's events), for the OpenAPI schema of PredictionInfo."""
+        return ()
+
+    def body_limits(self, settings: ServiceSettings) -> Sequence[LargerLimit]:
+        """Requests of the area's that may be larger than the service's 1 MiB (a file
+        upload), each with its own limit."""
         return ()
 
     def routers(self) -> Sequence[APIRouter]:

@@ -19,7 +19,7 @@ from medora.serve import lifecycle, migrate, web
 from medora.serve.db import Database
 from medora.serve.docs import mount_offline_docs
 from medora.serve.errors import ServiceError
-from medora.serve.limits import BodySizeLimit, ehr_body_limit
+from medora.serve.limits import BodySizeLimit
 from medora.serve.observability import Metrics, RequestObserver
 from medora.serve.routes import audit, auth, models, predictions, reviews, system
 from medora.serve.scoring import ModelCache
@@ -111,7 +111,8 @@ def create_app(settings: ServiceSettings | None = None, *, prepare: bool = True)
     app.add_exception_handler(InputValidationError, _invalid_inputs)
     # The last added middleware runs first: the observer sees every request, 413s included.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       larger=[ehr_body_limit(settings)])
+                       larger=[limit for area in areas()
+                               for limit in area.body_limits(settings)])
     app.add_middleware(RequestObserver, metrics=metrics)
     return app
 

@@ -1,14 +1,13 @@
 """Request size limits: a body larger than its limit answers 413 before it is parsed.
 
 Every request is held to the service's limit (1 MiB), except the requests a
-:class:`LargerLimit` names: EHR predictions, whose body is one patient's whole FHIR Bundle, may
-be as large as ``settings.max_ehr_body_bytes``. Their 413 names the limit and the setting that
-raises it.
+:class:`LargerLimit` names, which an area asks for (:meth:`Area.body_limits
+<medora.core.area.Area.body_limits>`: an EHR prediction's body is one patient's whole FHIR
+Bundle). Their 413 names the limit and the setting that raises it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,14 +15,6 @@ from fastapi import HTTPException, status
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from medora.serve.settings import MAX_EHR_BODY_ENV, ServiceSettings
-
-#: POST /predict/{task}/bundle, the API's EHR prediction.
-_BUNDLE_PATH = re.compile(r"/predict/[^/]+/bundle")
-#: The web page's new-prediction form; only an EHR task's form, which uploads the bundle as a
-#: file, is sent as multipart/form-data.
-_WEB_PREDICTION_PATH = "/worklist/predict"
 
 
 @dataclass(frozen=True)
@@ -40,23 +31,6 @@ class LargerLimit:
         return (f"request body larger than the {self.max_bytes}-byte limit "
                 f"({self.max_bytes / (1 << 20):g} MiB) for {self.requests}; raise it with "
                 f"{self.setting}")
-
-
-def _is_ehr_prediction(scope: Scope, headers: Headers) -> bool:
-    if scope.get("method") != "POST":
-        return False
-    path = scope.get("path", "")
-    if _BUNDLE_PATH.fullmatch(path):
-        return True
-    return (path == _WEB_PREDICTION_PATH
-            and headers.get("content-type", "").startswith("multipart/form-data"))
-
-
-def ehr_body_limit(settings: ServiceSettings) -> LargerLimit:
-    """The limit of EHR prediction requests (the API's and the web form's)."""
-    return LargerLimit(settings.max_ehr_body_bytes, _is_ehr_prediction,
-                       "EHR prediction requests (a patient's FHIR Bundle)",
-                       f"${MAX_EHR_BODY_ENV} (ServiceSettings.max_ehr_body_bytes)")
 
 
 class BodySizeLimit:

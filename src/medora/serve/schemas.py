@@ -72,9 +72,11 @@ class Feature(Schema):
     required: bool
 
 
-#: The kinds of prediction the installed areas make (the tasks' ``modality``), and "unknown"
-#: for a stored prediction of a task no longer installed.
-Modality = Literal[tuple(sorted({task.modality for task in list_tasks()} | {"unknown"}))]  # type: ignore[valid-type]
+#: The kinds of prediction the installed areas make (the tasks' ``modality``)...
+_MODALITIES = tuple(sorted({task.modality for task in list_tasks()}))
+TaskModality = Literal[_MODALITIES]  # type: ignore[valid-type]
+#: ... and "unknown", a stored prediction's whose task is no longer installed.
+Modality = Literal[(*_MODALITIES, scoring.UNINSTALLED.modality)]  # type: ignore[valid-type]
 #: What each installed area stores in a prediction's ``details`` (each schema's ``kind``
 #: tells them apart).
 _DETAILS = tuple(schema for area in areas() for schema in area.detail_schemas())
@@ -90,7 +92,7 @@ StoredInput = (float | str | list[Union[_RECORDS]] | None  # type: ignore[valid-
 class TaskInfo(Schema):
     name: str = Field(examples=["cardio.framingham_chd"])
     area: str = Field(examples=["clinical risk"])
-    modality: Modality = Field(
+    modality: TaskModality = Field(
         description="tabular: a patient's risk from clinical inputs; molecule: a property of "
                     "one compound from its SMILES; survival: a patient's probability of the "
                     "event by a horizon, with the survival curve; effect: a patient's "
@@ -242,9 +244,11 @@ class PredictionInfo(Schema):
     created_by: str
     created_at: datetime
 
-    @computed_field(description="tabular, molecule, survival, effect or event_sequence.")
+    @computed_field(description="The kind of prediction, as GET /tasks gives it (tabular, "
+                                "molecule, survival, effect, event_sequence); unknown for a "
+                                "task no longer installed.")
     @property
-    def modality(self) -> str:
+    def modality(self) -> Modality:
         return scoring.outcome(self.task).modality
 
     @computed_field(description="Unit of risk and its interval: probability, or the "

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from medora.areas.ehr.run import EhrRun
     from medora.areas.ehr.serving import EhrServing
     from medora.registry.store import ModelStore
+    from medora.serve.limits import LargerLimit
+    from medora.serve.settings import ServiceSettings
     from medora.train.run import RunConfig
 
 
@@ -110,6 +112,11 @@ class EhrArea(Area):
         from medora.areas.ehr.schemas import RecordedEvent
 
         return (RecordedEvent,)
+
+    def body_limits(self, settings: ServiceSettings) -> Sequence[LargerLimit]:
+        from medora.areas.ehr.limits import ehr_body_limit
+
+        return (ehr_body_limit(settings),)
 
     def routers(self) -> Sequence[APIRouter]:
         from medora.areas.ehr.routes import router

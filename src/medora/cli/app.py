@@ -37,7 +37,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _task(name: str):
+def _task(name: str) -> Task:
     try:
         return get_task(name)
     except KeyError as error:
@@ -228,7 +228,7 @@ def predict_command(
     _show(result)
 
 
-#: What each predict option is for, in the words of its refusal.
+#: Each predict option's value when it is not given: only a given one can be refused.
 _PREDICT_DEFAULTS: dict[str, Any] = {"explain": False, "version": None, "out": None,
                                      "skip_invalid": False, "smiles_column": None,
                                      "id_column": None, "maps": None, "image_format": "png",

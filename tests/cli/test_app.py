@@ -177,3 +177,42 @@ def test_train_the_other_tasks(task: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["models"]["mlp"]["auroc"]["value"] > 0.7
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("folder", "is a folder; give the path of a file in it"),
+    ("missing/predictions.csv", "does not exist; create it or write elsewhere"),
+])
+def test_predict_refuses_an_unwritable_out_before_predicting(
+        registry, patients_csv, tmp_path, target: str, expected: str) -> None:
+    (tmp_path / "folder").mkdir()
+    out = tmp_path / target
+    result = runner.invoke(app, ["predict", TASK, str(patients_csv), "--out", str(out)])
+    assert result.exit_code == 2
+    assert expected in " ".join(result.output.split())
+    assert "Traceback" not in result.output and not list(tmp_path.rglob("*.tmp"))
+
+
+def test_train_refuses_an_unwritable_registry_or_run_folder_before_training(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MEDORA_HOME", str(blocker / "home"))
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", TASK, "--quick", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "the model registry" in result.output and "cannot be created" in result.output
+    assert not out.exists()  # refused before anything was trained or written
+
+    monkeypatch.setenv("MEDORA_HOME", str(tmp_path / "home"))
+    result = runner.invoke(app, ["train", TASK, "--quick", "--out", str(blocker)])
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output
+
+
+def test_version_and_an_unknown_task_of_models() -> None:
+    from medora import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"medora {__version__}"
+    result = runner.invoke(app, ["models", "nope.task"])
+    assert result.exit_code == 2 and "unknown task 'nope.task'" in result.output

@@ -15,11 +15,14 @@ from rich.table import Table
 
 from medora.core.area import AreaUsageError, FilePredictions
 from medora.core.errors import InputValidationError
+from medora.core.paths import UnwritablePathError, check_output_file, check_output_folder
 from medora.core.registry import area_of, areas, get_task, list_tasks
 from medora.core.task import Task
 from medora.serve.cli import db_app, demo_command, serve_command, users_app
 
 app = typer.Typer(help="medora: trustworthy deep learning for healthcare.",
+                  epilog="Example: medora tasks; medora train cardio.framingham_chd --quick; "
+                         "medora predict cardio.framingham_chd patients.csv --out risks.csv",
                   no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False)  # locals may hold patient data
 console = Console()
@@ -42,6 +45,21 @@ def _task(name: str) -> Task:
         return get_task(name)
     except KeyError as error:
         raise _fail(str(error.args[0])) from None
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from medora import __version__
+
+        typer.echo(f"medora {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print medora's version and exit.")] = False) -> None:
+    """medora: trustworthy deep learning for healthcare."""
 
 
 @app.command("tasks")
@@ -92,6 +110,7 @@ def train_command(
     if model is not None and model not in known:
         raise _fail(f"unknown model {model!r} for {task}; choose one of "
                     f"{', '.join(sorted(known))}")
+    _check_training_output(out, register)
     try:
         run = area.train(definition, RunConfig(model=model, seed=seed, quick=quick, out_dir=out,
                                                register=register, split=split, data=data))
@@ -124,6 +143,8 @@ def models_command(task: Annotated[str | None, typer.Argument(help="Only this ta
 
     store = ModelStore()
     records = store.versions(task)
+    if not records and task is not None:
+        _task(task)  # an unknown task is an error, not an empty registry
     if not records:
         console.print(f"no registered models in {store.root}; train one with `medora train "
                       "TASK`")
@@ -206,6 +227,14 @@ def predict_command(
              "image_format": image_format, "plot": plot, "index_time": index_time}
     _refuse_options(definition, area.predict_options, given)
     try:
+        for path, what in ((out, "--out"), (plot, "--plot")):
+            if path is not None:
+                check_output_file(path, what)
+        if maps is not None:
+            check_output_folder(maps, "--maps")
+    except UnwritablePathError as error:
+        raise _fail(str(error)) from None
+    try:
         result = area.predict_file(definition, inputs, given)
     except (InputValidationError, AreaUsageError) as error:
         raise _fail(str(error)) from None
@@ -220,12 +249,35 @@ def predict_command(
     for note in result.notes:
         console.print(note, highlight=False)
     if out is not None:
-        temporary = out.with_suffix(out.suffix + ".tmp")
-        result.table.to_csv(temporary, index=False)
-        os.replace(temporary, out)
+        _write_table(result, out)
         console.print(f"wrote {len(result.table)} predictions to {out}")
         return
     _show(result)
+
+
+def _write_table(result: FilePredictions, out: Path) -> None:
+    """Write beside ``out`` first and rename, so ``out`` is never half written; nothing is
+    left behind when the write fails."""
+    temporary = out.with_name(out.name + ".tmp")
+    try:
+        result.table.to_csv(temporary, index=False)
+        os.replace(temporary, out)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise _fail(f"--out {out}: {error.strerror or error}; nothing was written") from None
+
+
+def _check_training_output(out: Path | None, register: bool) -> None:
+    """The run folder and the model registry must be writable before training starts, not
+    found unwritable when it ends."""
+    from medora.registry.store import ModelStore
+
+    try:
+        check_output_folder(out or Path("runs"), "--out" if out else "the run folder runs/")
+        if register:
+            check_output_folder(ModelStore().root, "the model registry")
+    except UnwritablePathError as error:
+        raise _fail(str(error)) from None
 
 
 #: Each predict option's value when it is not given: only a given one can be refused.

@@ -17,6 +17,8 @@ import pandas as pd
 
 from medora.core.errors import InputValidationError
 
+NO_ROWS = "the file has a header but no patient rows"
+
 FeatureKind = Literal["continuous", "binary", "ordinal"]
 ID_COLUMN = "patient_id"
 MAX_LISTED = 8  # rows listed per problem; the rest are counted
@@ -92,7 +94,7 @@ def validate_features(
     expected = [spec.name for spec in features]
     problems: list[str] = []
     if len(frame) == 0:
-        raise InputValidationError(source, ["the file has a header but no patient rows"])
+        raise InputValidationError(source, [NO_ROWS])
     missing = [name for name in expected if name not in frame.columns]
     extra = [name for name in frame.columns if name not in expected and name != ID_COLUMN]
     if missing:

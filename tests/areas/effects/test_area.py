@@ -12,6 +12,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 
 from medora.areas.effects import EffectArea
@@ -136,3 +137,13 @@ def test_an_artifact_pickled_before_the_move_loads_and_predicts(
     encoded, design = ACTG175.encode(covariates), ACTG175.propensity_design(covariates)
     assert np.array_equal(loaded.assess(encoded, design)[0].cate,
                           predictor.assess(encoded, design)[0].cate)
+
+
+def test_a_file_with_a_header_and_no_patients_is_refused_by_name() -> None:
+    from medora.areas.effects.predictor import read_covariates
+    from medora.core.errors import InputValidationError
+    from medora.data.tabular import NO_ROWS
+
+    with pytest.raises(InputValidationError, match=NO_ROWS):
+        read_covariates(pd.DataFrame(columns=["age", "wtkg"], dtype=str),
+                        {"age": None, "wtkg": None}, "patients.csv")

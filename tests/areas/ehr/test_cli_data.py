@@ -81,3 +81,10 @@ def test_synthea_refuses_a_folder_it_did_not_write(tmp_path: Path) -> None:
     result = runner.invoke(app, ["data", "synthea", "--patients", "1", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "not written by `medora data synthea`" in result.output
     assert len(list((tmp_path / "fhir").iterdir())) == 3
+
+
+def test_ingest_refuses_an_out_it_cannot_write_before_reading(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["data", "ingest", str(FIXTURES / "fhir" / "bundles"), "--out",
+                                 str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "is a folder; give the path of a file in it" in " ".join(result.output.split())

@@ -124,3 +124,10 @@ def test_screen_ranks_by_the_lower_bound(trained: Path) -> None:
     assert ranking["evidence"].str.contains("Tanimoto").all()
     result = runner.invoke(app, ["mol", "screen", "cardio.framingham_chd"])
     assert result.exit_code == 2 and "not a molecule task" in result.output
+
+
+def test_screen_refuses_an_out_it_cannot_write(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["mol", "screen", "mol.chembl2321810_pic50", "--out",
+                                 str(tmp_path / "missing" / "ranking.csv")])
+    assert result.exit_code == 2
+    assert "does not exist; create it or write elsewhere" in " ".join(result.output.split())

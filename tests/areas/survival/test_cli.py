@@ -51,3 +51,11 @@ def test_subtypes_of_gene_expression() -> None:
     labels, k, silhouettes = subtypes(genes, seed=0)
     assert k in silhouettes and silhouettes[k] == max(silhouettes.values())
     assert len(set(labels)) == k and labels.shape == (198,)
+
+
+def test_stratify_refuses_an_out_that_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "plots"
+    blocker.write_text("a file")
+    result = runner.invoke(app, ["stratify", "oncology.gbsg2_recurrence", "--out",
+                                 str(blocker)])
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from medora.areas.effects.metrics import OverlapCheck, OverlapRule, Recommendation, recommend
 from medora.areas.effects.models import EffectModel, EffectPrediction
 from medora.areas.effects.tasks import EffectTask
-from medora.data.tabular import InputValidationError
+from medora.data.tabular import NO_ROWS, InputValidationError
 from medora.registry.store import ModelStore, ModelVersion
 
 #: Fitted propensities are kept this far from 0 and 1, so inverse weights stay finite.
@@ -106,6 +106,8 @@ def read_covariates(raw: pd.DataFrame, schema: Mapping[str, tuple[object, ...] |
     def lines(rows: np.ndarray) -> str:
         return _lines(rows) if file_lines else ""
 
+    if len(raw) == 0:
+        raise InputValidationError(source, [NO_ROWS])
     problems = []
     missing = [column for column in schema if column not in raw.columns]
     if missing:

@@ -44,8 +44,14 @@ def ingest_command(
 ) -> None:
     """Read clinical records into a sorted event table (subject, time, code, value, unit) and
     report every record read, rejected (why, where) or skipped."""
+    from medora.core.paths import UnwritablePathError, check_output_file
     from medora.data.ingest import ingest, report_path
 
+    try:
+        check_output_file(out, "--out")
+        check_output_file(report_path(out), "the ingest report")
+    except UnwritablePathError as error:
+        raise _fail(str(error)) from None
     try:
         report = ingest(source, out, workers=workers)
     except InputValidationError as error:

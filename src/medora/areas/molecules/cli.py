@@ -103,6 +103,13 @@ def screen_command(
         raise _fail(str(error.args[0])) from None
     if not isinstance(definition, MoleculeTask):
         raise _fail(f"{task} is not a molecule task; screen with one of the mol.* tasks")
+    if out is not None:
+        from medora.core.paths import UnwritablePathError, check_output_file
+
+        try:
+            check_output_file(out, "--out")
+        except UnwritablePathError as error:
+            raise _fail(str(error)) from None
     try:
         if library == "approved":
             molecules, provenance = approved_drugs_library()

@@ -94,6 +94,13 @@ def stratify_command(
     if not isinstance(definition, SurvivalTask):
         raise _fail(f"{task} is not a survival task; stratify needs time-to-event data "
                     "(see `medora tasks`, modality survival)")
+    if out is not None:
+        from medora.core.paths import UnwritablePathError, check_output_folder
+
+        try:
+            check_output_folder(out, "--out")
+        except UnwritablePathError as error:
+            raise _fail(str(error)) from None
     try:
         record = ModelStore().get(definition.name, version)
     except LookupError as error:

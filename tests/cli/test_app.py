@@ -216,3 +216,31 @@ def test_version_and_an_unknown_task_of_models() -> None:
     assert result.exit_code == 0 and result.output.strip() == f"medora {__version__}"
     result = runner.invoke(app, ["models", "nope.task"])
     assert result.exit_code == 2 and "unknown task 'nope.task'" in result.output
+
+
+def test_tasks_and_models_pipe_as_csv_and_json(registry) -> None:
+    import io
+
+    result = runner.invoke(app, ["tasks", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    tasks = pd.read_csv(io.StringIO(result.output))
+    assert list(tasks.columns[:2]) == ["task", "area"] and TASK in set(tasks["task"])
+    assert not tasks["task"].str.contains("…").any()  # whole names, not cut to the terminal
+    result = runner.invoke(app, ["models", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (model,) = json.loads(result.output)
+    assert model["task"] == TASK and model["version"] == 1 and model["status"] == "draft"
+
+
+def test_predict_writes_csv_or_json_to_standard_output(registry, patients_csv) -> None:
+    import io
+
+    result = runner.invoke(app, ["predict", TASK, str(patients_csv), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(io.StringIO(result.stdout))
+    assert rows["patient_id"].tolist() == ["p1", "p2", "p3", "p4"]
+    assert rows["risk"].between(0, 1).all() and "not approved" in result.stderr
+    result = runner.invoke(app, ["predict", TASK, str(patients_csv), "--format", "json"])
+    records = json.loads(result.stdout)
+    assert [r["patient_id"] for r in records] == ["p1", "p2", "p3", "p4"]
+    assert all(r["risk_lower"] <= r["risk"] <= r["risk_upper"] for r in records)

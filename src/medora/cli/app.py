@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +20,9 @@ from medora.core.paths import UnwritablePathError, check_output_file, check_outp
 from medora.core.registry import area_of, areas, get_task, list_tasks
 from medora.core.task import Task
 from medora.serve.cli import db_app, demo_command, serve_command, users_app
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(help="medora: trustworthy deep learning for healthcare.",
                   epilog="Example: medora tasks; medora train cardio.framingham_chd --quick; "
@@ -32,6 +36,32 @@ TaskArgument = Annotated[str, typer.Argument(help="Task name, e.g. cardio.framin
                                                   "(see `medora tasks`).")]
 VersionOption = Annotated[int | None, typer.Option(
     "--version", "-v", help="Model version (default: the newest not retired).")]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option(
+    "--format", help="table (for a person at a terminal), csv or json (one record per row, "
+                     "every value whole: for pipes and programs).")]
+
+
+def _emit(frame: pd.DataFrame, title: str, output_format: OutputFormat) -> None:
+    """``frame`` as a table on the console, or as CSV or JSON records on standard output."""
+    if output_format is OutputFormat.csv:
+        frame.to_csv(sys.stdout, index=False)
+    elif output_format is OutputFormat.json:
+        sys.stdout.write(frame.to_json(orient="records", double_precision=6) + "\n")
+    else:
+        table = Table(title=title)
+        for column in frame.columns:
+            table.add_column(str(column), overflow="fold")
+        for row in frame.itertuples(index=False):
+            table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+        console.print(table)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -63,16 +93,20 @@ def main(version: Annotated[bool, typer.Option(
 
 
 @app.command("tasks")
-def tasks_command() -> None:
-    """List every registered task: area, data, size, target and primary metric."""
-    table = Table(title="medora tasks")
-    for column in ("task", "area", "data", "n", "target summary", "target", "metric"):
-        table.add_column(column)
+def tasks_command(output_format: FormatOption = OutputFormat.table) -> None:
+    """List every registered task: area, data, size, target and primary metric.
+
+    Example: medora tasks --format csv | grep ehr.
+    """
+    import pandas as pd
+
+    rows = []
     for task in list_tasks():
         row = area_of(task).describe(task)
-        table.add_row(task.name, task.area, row.data, row.n, row.summary, task.target,
-                      task.primary_metric)
-    console.print(table)
+        rows.append((task.name, task.area, row.data, row.n, row.summary, task.target,
+                     task.primary_metric))
+    _emit(pd.DataFrame(rows, columns=["task", "area", "data", "n", "target summary", "target",
+                                      "metric"]), "medora tasks", output_format)
 
 
 @app.command("train")
@@ -97,7 +131,10 @@ def train_command(
              "bundled synthetic cohort of 2,000 patients).")
     ] = None,
 ) -> None:
-    """Train the deep model and its baselines; evaluate, calibrate, explain, audit, register."""
+    """Train the deep model and its baselines; evaluate, calibrate, explain, audit, register.
+
+    Example: medora train cardio.framingham_chd --seed 1 --out runs/framingham
+    """
     from medora.train.run import RunConfig
 
     definition = _task(task)
@@ -133,10 +170,15 @@ def train_command(
 
 
 @app.command("models")
-def models_command(task: Annotated[str | None, typer.Argument(help="Only this task.")] = None
-                   ) -> None:
+def models_command(task: Annotated[str | None, typer.Argument(help="Only this task.")] = None,
+                   output_format: FormatOption = OutputFormat.table) -> None:
     """List registered model versions: task, version, model, status and its primary test
-    metric."""
+    metric.
+
+    Example: medora models cardio.framingham_chd --format json.
+    """
+    import pandas as pd
+
     from medora.evaluate.bootstrap import Estimate
     from medora.registry.card import METRIC_LABELS, format_estimate
     from medora.registry.store import ModelStore
@@ -145,14 +187,11 @@ def models_command(task: Annotated[str | None, typer.Argument(help="Only this ta
     records = store.versions(task)
     if not records and task is not None:
         _task(task)  # an unknown task is an error, not an empty registry
-    if not records:
+    if not records and output_format is OutputFormat.table:
         console.print(f"no registered models in {store.root}; train one with `medora train "
                       "TASK`")
         return
-    table = Table(title=f"model registry ({store.root})")
-    for column in ("task", "version", "model", "status", "test metric (95% CI)", "created",
-                   "run"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for record in records:
         metric = _primary_metric(record.task, record.metrics)
         stored = record.metrics.get(metric, {})
@@ -160,10 +199,12 @@ def models_command(task: Annotated[str | None, typer.Argument(help="Only this ta
         value = stored.get("value")
         estimate = Estimate(float("nan") if value is None else value, *(
             float("nan") if v is None else v for v in ci))
-        table.add_row(record.task, str(record.version), record.model_name, record.status,
-                      f"{METRIC_LABELS.get(metric, metric)} {format_estimate(estimate)}",
-                      record.created_at, record.run_id)
-    console.print(table)
+        rows.append((record.task, record.version, record.model_name, record.status,
+                     f"{METRIC_LABELS.get(metric, metric)} {format_estimate(estimate)}",
+                     record.created_at, record.run_id))
+    _emit(pd.DataFrame(rows, columns=["task", "version", "model", "status",
+                                      "test metric (95% CI)", "created", "run"]),
+          f"model registry ({store.root})", output_format)
 
 
 def _primary_metric(task_name: str, metrics: dict[str, object]) -> str:
@@ -212,11 +253,16 @@ def predict_command(
                              "task's latest index event in the record (the latest inpatient "
                              "discharge for readmission, the latest visit for mortality).")
                           ] = None,
+    output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Predict each patient's calibrated risk (95% interval, threshold flag), survival at the
     task's horizons (survival tasks), each molecule's property (conformal interval,
     applicability domain, atom map), or, for an ehr.* task, one patient's risk at an index
-    time from a FHIR Bundle (with --explain, the past events that drove it)."""
+    time from a FHIR Bundle (with --explain, the past events that drove it).
+
+    Example: medora predict cardio.framingham_chd patients.csv --explain --format csv >
+    risks.csv
+    """
     from medora.registry.store import ArtifactIntegrityError
     from medora.registry.versions import ModelUnavailableError
 
@@ -246,13 +292,18 @@ def predict_command(
     if record.status != "approved":
         errors.print(f"[yellow]note:[/yellow] {task} v{record.version} is {record.status}: "
                      "not approved for use; every prediction needs expert review.")
+    # Beside machine-readable output, the notes go to standard error so the output stays whole.
+    notes = console if out is not None or output_format is OutputFormat.table else errors
     for note in result.notes:
-        console.print(note, highlight=False)
+        notes.print(note, highlight=False)
     if out is not None:
         _write_table(result, out)
         console.print(f"wrote {len(result.table)} predictions to {out}")
         return
-    _show(result)
+    if output_format is OutputFormat.table and result.show is not None:
+        result.show(console)
+        return
+    _emit(result.table, result.title, output_format)
 
 
 def _write_table(result: FilePredictions, out: Path) -> None:
@@ -298,21 +349,12 @@ def _refuse_options(task: Task, accepted: frozenset[str], given: dict[str, Any])
                     f"takes {offered}")
 
 
-def _show(result: FilePredictions) -> None:
-    if result.show is not None:
-        result.show(console)
-        return
-    table = Table(title=result.title)
-    for column in result.table.columns:
-        table.add_column(column, overflow="fold")
-    for row in result.table.itertuples(index=False):
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
-    console.print(table)
-
-
 @app.command("card")
 def card_command(task: TaskArgument, version: VersionOption = None) -> None:
-    """Print the model card of a registered version (Markdown)."""
+    """Print the model card of a registered version (Markdown).
+
+    Example: medora card cardio.framingham_chd --version 2 > card.md
+    """
     from medora.registry.store import ModelStore
 
     definition = _task(task)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from medora.core.registry import get_task
-from medora.data.tabular import InputValidationError, read_table, validate_features
+from medora.data.tabular import ID_COLUMN, InputValidationError, read_table, validate_features
 
 FEATURES = get_task("cardio.framingham_chd").features
 
@@ -113,3 +113,29 @@ def test_a_single_record_is_described_without_file_lines() -> None:
         validate_features(frame, FEATURES, source="inputs", file_lines=False)
     assert "column age: value(s) -5 outside the valid range; expected 18 to 110 years" in str(
         caught.value)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("age,sysBP\n61,140,\n55,130,\n", "line(s) 2, 3 have 3 fields but the header has 2; look "
+                                      "for a trailing comma"),
+    (",age,sysBP\np1,61,140\n", f"header column(s) 1 have no name; name an identifier column "
+                                f"{ID_COLUMN}"),
+    ("age;sysBP\n61;140\n", "the file seems to separate its fields with semicolons"),
+    ("patient_id,age\np1,61\np2,55\np1,70\n", "column patient_id: 'p1' given to more than one "
+                                              "row (line(s) 2, 4)"),
+])
+def test_a_misshapen_file_is_refused_naming_its_lines(tmp_path: Path, text: str,
+                                                       expected: str) -> None:
+    path = tmp_path / "patients.csv"
+    path.write_text(text)
+    with pytest.raises(InputValidationError) as raised:
+        read_table(path)
+    assert expected in " ".join(raised.value.problems)
+
+
+def test_a_well_formed_file_reads_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "patients.csv"
+    path.write_text('patient_id,age,note\np1,61,"a, quoted"\n\np2,055,\n')
+    frame = read_table(path)
+    assert frame.to_dict("list") == {"patient_id": ["p1", "p2"], "age": ["61", "055"],
+                                     "note": ["a, quoted", ""]}

@@ -6,6 +6,7 @@ rather than once per error, and names rows as they appear in the file (header = 
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,7 +48,13 @@ class FeatureSpec:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV/TSV patient file as strings, so validation sees exactly what the file holds."""
+    """Read a CSV/TSV patient file as strings, so validation sees exactly what the file holds.
+
+    The file's shape is checked first, every problem named with its lines: a row whose field
+    count differs from the header's (a trailing or unquoted comma, which would otherwise shift
+    every column), a header column without a name, a file that separates fields with ``;``,
+    and a ``patient_id`` given to more than one row.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputValidationError(str(path), ["file not found; pass the path of a CSV file"])
@@ -56,13 +63,64 @@ def read_table(path: str | Path) -> pd.DataFrame:
                                                "least one patient row"])
     separator = "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
     try:
-        frame = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        _check_shape(path, separator)
+        frame = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False,
+                            index_col=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as error:
         raise InputValidationError(str(path), [f"not a readable CSV file ({error})"]) from error
     except pd.errors.EmptyDataError as error:
         raise InputValidationError(str(path), ["the file has no header row"]) from error
     frame.columns = [str(column).strip() for column in frame.columns]
+    _check_ids(frame, str(path))
     return frame
+
+
+def _lines_listed(lines: Sequence[int]) -> str:
+    shown = ", ".join(str(line) for line in lines[:MAX_LISTED])
+    return shown + (f" and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else "")
+
+
+def _check_shape(path: Path, separator: str) -> None:
+    """Every row has the header's number of fields, and every header field a name."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle, delimiter=separator)
+        header = next(reader, None)
+        if header is None:
+            return  # read_csv names an empty header
+        problems = []
+        unnamed = [str(number) for number, name in enumerate(header, start=1)
+                   if not name.strip()]
+        if unnamed:
+            problems.append(f"header column(s) {', '.join(unnamed)} have no name; name an "
+                            f"identifier column {ID_COLUMN}, or remove the column")
+        if len(header) == 1 and ";" in header[0]:
+            problems.append("the header is one column holding ';': the file seems to separate "
+                            "its fields with semicolons; save it with commas (CSV) or tabs "
+                            "(.tsv)")
+        mismatched: dict[int, list[int]] = {}
+        for row in reader:
+            if row and len(row) != len(header):
+                mismatched.setdefault(len(row), []).append(reader.line_num)
+    for fields, lines in sorted(mismatched.items()):
+        problems.append(f"line(s) {_lines_listed(lines)} have {fields} fields but the header "
+                        f"has {len(header)}; look for a trailing comma or a comma inside an "
+                        "unquoted value")
+    if problems:
+        raise InputValidationError(str(path), problems)
+
+
+def _check_ids(frame: pd.DataFrame, source: str) -> None:
+    """Each patient once: a repeated ``patient_id`` would make two predictions one name."""
+    if ID_COLUMN not in frame.columns:
+        return
+    ids = frame[ID_COLUMN].str.strip()
+    repeated = ids.duplicated(keep=False).to_numpy()
+    if repeated.any():
+        examples = ", ".join(repr(value) for value in pd.unique(ids[repeated])[:3])
+        raise InputValidationError(source, [
+            f"column {ID_COLUMN}: {examples} given to more than one row (line(s) "
+            f"{_lines_listed([int(i) + 2 for i in np.flatnonzero(repeated)])}); give each "
+            "patient one row and one identifier"])
 
 
 def _where(rows: np.ndarray, file_lines: bool) -> str:

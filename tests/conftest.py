@@ -357,3 +357,24 @@ def web(serving: Any) -> Pages:
 def shared_web(shared_service: Any) -> Pages:
     """Page clients of the module's ``shared_service``, by role."""
     return lambda role: WebUser(shared_service, role)
+
+
+def load_as_pickled_before_the_move(model: object, old_names: dict[str, str], path: Path
+                                    ) -> object:
+    """``model`` pickled with its classes' modules named as before the areas moved
+    (``old_names``: new module -> old), written to ``path`` and loaded as the registry loads an
+    artifact."""
+    import pickle
+
+    import joblib
+
+    from medora.registry.legacy import moved_modules_importable
+
+    # Protocol 2 names each class's module as text, so the old names can be written back.
+    data = pickle.dumps(model, protocol=2)
+    for new, old in old_names.items():
+        data = data.replace(f"c{new}\n".encode(), f"c{old}\n".encode())
+    assert b"medora.areas" not in data
+    path.write_bytes(data)
+    with moved_modules_importable():
+        return joblib.load(path)

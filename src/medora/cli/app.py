@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from click.core import ParameterSource
 from rich.console import Console
 from rich.table import Table
 
@@ -217,6 +218,7 @@ def _primary_metric(task_name: str, metrics: dict[str, object]) -> str:
 
 @app.command("predict")
 def predict_command(
+    context: typer.Context,
     task: TaskArgument,
     inputs: Annotated[Path, typer.Argument(
         help="Patients: a CSV with one column per input (see the card) and an optional "
@@ -271,7 +273,7 @@ def predict_command(
     given = {"explain": explain, "version": version, "out": out, "skip_invalid": skip_invalid,
              "smiles_column": smiles_column, "id_column": id_column, "maps": maps,
              "image_format": image_format, "plot": plot, "index_time": index_time}
-    _refuse_options(definition, area.predict_options, given)
+    _refuse_options(context, definition, area.predict_options, given)
     try:
         for path, what in ((out, "--out"), (plot, "--plot")):
             if path is not None:
@@ -331,17 +333,12 @@ def _check_training_output(out: Path | None, register: bool) -> None:
         raise _fail(str(error)) from None
 
 
-#: Each predict option's value when it is not given: only a given one can be refused.
-_PREDICT_DEFAULTS: dict[str, Any] = {"explain": False, "version": None, "out": None,
-                                     "skip_invalid": False, "smiles_column": None,
-                                     "id_column": None, "maps": None, "image_format": "png",
-                                     "plot": None, "index_time": None}
-
-
-def _refuse_options(task: Task, accepted: frozenset[str], given: dict[str, Any]) -> None:
-    """Refuse an option the task's area does not read, naming the ones it does."""
-    refused = [name for name, value in given.items()
-               if name not in accepted and value != _PREDICT_DEFAULTS[name]]
+def _refuse_options(context: typer.Context, task: Task, accepted: frozenset[str],
+                    options: dict[str, Any]) -> None:
+    """Refuse an option given on the command line that the task's area does not read, naming
+    the ones it does."""
+    refused = [name for name in options if name not in accepted
+               and context.get_parameter_source(name) is not ParameterSource.DEFAULT]
     if refused:
         flags = ", ".join("--" + name.replace("_", "-") for name in refused)
         offered = ", ".join("--" + name.replace("_", "-") for name in sorted(accepted))

@@ -53,8 +53,8 @@ def areas() -> tuple[Area, ...]:
 
 @functools.cache
 def _tasks() -> dict[str, Task]:
-    """The registry of tasks by name: every area's own, and those added by
-    :func:`register_task` (a notebook's, a test's)."""
+    """The registry of tasks by name: every area's own, and any added to
+    :func:`task_registry` since (a notebook's, a test's)."""
     registry: dict[str, Task] = {}
     for area in areas():
         for task in area.tasks():
@@ -66,19 +66,10 @@ def _tasks() -> dict[str, Task]:
 
 
 def task_registry() -> dict[str, Task]:
-    """The live registry itself, for :func:`register_task` and for tests that add a task for
-    their own duration (``monkeypatch.setitem(task_registry(), task.name, task)``)."""
+    """The live registry itself, for adding a task of an installed area's type (a notebook's,
+    or a test's for its own duration: ``monkeypatch.setitem(task_registry(), task.name,
+    task)``)."""
     return _tasks()
-
-
-def register_task(task: Task) -> Task:
-    """Add ``task`` (of an installed area's type) for the rest of the process."""
-    area_of(task)  # refuses a task no area can train or serve
-    registry = _tasks()
-    if task.name in registry:
-        raise ValueError(f"a task named {task.name!r} is already registered")
-    registry[task.name] = task
-    return task
 
 
 def get_task(name: str) -> Task:

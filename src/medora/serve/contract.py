@@ -10,6 +10,7 @@ interval (none for some kinds), ``threshold`` what ``flagged`` is judged against
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -126,6 +127,12 @@ class TaskServing:
     def catalogue(self) -> Catalogue:
         raise NotImplementedError
 
+    @functools.cached_property
+    def features(self) -> dict[str, Feature]:
+        """The catalogue's inputs by name, built once: the request and form checks and the
+        pages read them on every call."""
+        return {feature.name: feature for feature in self.catalogue().inputs}
+
     def check_model(self, model: object) -> None:
         """Refuse (:class:`ServedModelError`) an artifact the task cannot be served with."""
         if not isinstance(model, self.model_type):
@@ -143,8 +150,7 @@ class TaskServing:
 
     def read_form(self, form: SubmittedForm, prefix: str) -> FormInputs:
         """The form's fields named ``prefix + input`` as named inputs, blanks as missing."""
-        values = {feature.name: form.text(prefix + feature.name)
-                  for feature in self.catalogue().inputs}
+        values = {name: form.text(prefix + name) for name in self.features}
         return FormInputs(values, {}, {name: value or None for name, value in values.items()})
 
     def flag_label(self, prediction: PredictionInfo) -> str:

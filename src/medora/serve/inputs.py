@@ -6,13 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from medora.serve.contract import NamedInputs
 
 RISK_DECIMALS = 4  # as `medora predict` reports a risk
-TOP_CONTRIBUTIONS = 5
 
 
 def _cell(value: float | str | None) -> str:
@@ -29,7 +27,3 @@ def input_frame(names: list[str], inputs: NamedInputs) -> pd.DataFrame:
 def as_json(x: pd.DataFrame) -> dict[str, float | None]:
     """The first row's numbers, a missing one as null."""
     return {name: None if math.isnan(value) else value for name, value in x.iloc[0].items()}
-
-
-def rounded(values: np.ndarray) -> list[float]:
-    return [round(float(v), RISK_DECIMALS) for v in values]

@@ -6,11 +6,9 @@ runs the same path through the API and the web pages."""
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import replace
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,9 +21,10 @@ from medora.areas.effects.schemas import EffectDetails
 from medora.areas.effects.tasks import ACTG175
 from medora.core.area import AreaUsageError
 from medora.core.errors import InputValidationError
-from medora.registry.legacy import moved_modules_importable
 from medora.serve.contract import ServedModelError
 from medora.train.run import RunConfig
+
+from ...conftest import load_as_pickled_before_the_move
 
 AREA = EffectArea()
 
@@ -121,15 +120,8 @@ _OLD_NAMES = {"medora.areas.effects.predictor": "medora.predict_effects",
 
 def test_an_artifact_pickled_before_the_move_loads_and_predicts(
         predictor: EffectPredictor, tmp_path: Path) -> None:
-    # Protocol 2 names each class's module as text, so the old names can be written back.
-    data = pickle.dumps(predictor, protocol=2)
-    for new, old in _OLD_NAMES.items():
-        data = data.replace(f"c{new}\n".encode(), f"c{old}\n".encode())
-    assert b"medora.areas" not in data
-    artifact = tmp_path / "model.joblib"
-    artifact.write_bytes(data)
-    with moved_modules_importable():
-        loaded = joblib.load(artifact)
+    loaded = load_as_pickled_before_the_move(predictor, _OLD_NAMES,
+                                             tmp_path / "model.joblib")
     # The very classes of the area, not copies executed under the old names.
     assert type(loaded) is EffectPredictor and type(loaded.model) is TLearner
     assert type(loaded.overlap) is OverlapRule

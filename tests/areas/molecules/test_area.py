@@ -4,11 +4,9 @@ before the molecule modules moved into the area."""
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from types import SimpleNamespace
 
-import joblib
 import numpy as np
 import pytest
 
@@ -20,8 +18,9 @@ from medora.areas.molecules.tasks import FREESOLV, SOLUBILITY
 from medora.core.area import AreaUsageError
 from medora.core.registry import area_named
 from medora.evaluate.bootstrap import Estimate
-from medora.registry.legacy import moved_modules_importable
 from medora.train.run import RunConfig
+
+from ...conftest import load_as_pickled_before_the_move
 
 AREA = MoleculeArea()
 
@@ -81,15 +80,8 @@ def test_an_artifact_pickled_before_the_move_loads_and_predicts(
     model = FingerprintRandomForest().fit(mols[:60], y[:60], mols[60:80], y[60:80])
     predictor = ConformalRegressor.calibrate(model, mols[60:80], y[60:80],
                                              TrainingReference.from_molecules(mols[:60], y[:60]))
-    # Protocol 2 names each class's module as text, so the old names can be written back.
-    data = pickle.dumps(predictor, protocol=2)
-    for new, old in _OLD_NAMES.items():
-        data = data.replace(f"c{new}\n".encode(), f"c{old}\n".encode())
-    assert b"medora.areas" not in data
-    artifact = tmp_path / "model.joblib"
-    artifact.write_bytes(data)
-    with moved_modules_importable():
-        loaded = joblib.load(artifact)
+    loaded = load_as_pickled_before_the_move(predictor, _OLD_NAMES,
+                                             tmp_path / "model.joblib")
     # The very classes of the area, not copies executed under the old names.
     assert type(loaded) is ConformalRegressor
     assert type(loaded.reference.domain) is ApplicabilityDomain

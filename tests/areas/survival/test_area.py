@@ -4,11 +4,9 @@ artifacts pickled before the survival modules moved into the area."""
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from types import SimpleNamespace
 
-import joblib
 import numpy as np
 import pytest
 
@@ -21,8 +19,9 @@ from medora.areas.survival.serving import SurvivalServing
 from medora.areas.survival.tasks import GBSG2_RECURRENCE
 from medora.core.area import AreaUsageError
 from medora.core.registry import area_named
-from medora.registry.legacy import moved_modules_importable
 from medora.train.run import RunConfig
+
+from ...conftest import load_as_pickled_before_the_move
 
 AREA = SurvivalArea()
 
@@ -82,15 +81,8 @@ def test_a_predictor_pickled_before_the_move_loads_and_predicts(tmp_path: Path) 
     _, x, time, event = GBSG2_RECURRENCE.load_survival()
     predictor = SurvivalPredictor.fitted(CoxPHModel().fit(x[:200], time[:200], event[:200]),
                                          x[:200], np.array([400.0, 800.0, 1200.0]), "days")
-    # Protocol 2 names each class's module as text, so the old names can be written back.
-    data = pickle.dumps(predictor, protocol=2)
-    for old, new in AREA.moved_modules.items():
-        data = data.replace(f"c{new}\n".encode(), f"c{old}\n".encode())
-    assert b"medora.areas" not in data
-    artifact = tmp_path / "model.joblib"
-    artifact.write_bytes(data)
-    with moved_modules_importable():
-        loaded = joblib.load(artifact)
+    old_names = {new: old for old, new in AREA.moved_modules.items()}
+    loaded = load_as_pickled_before_the_move(predictor, old_names, tmp_path / "model.joblib")
     # The very classes of the area, not copies executed under the old names.
     assert type(loaded) is SurvivalPredictor and type(loaded.model) is CoxPHModel
     assert np.allclose(loaded.assess(x[200:210]).curve, predictor.assess(x[200:210]).curve)

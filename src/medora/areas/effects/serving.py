@@ -160,6 +160,4 @@ class EffectServing(TaskServing):
     def page(self, prediction: PredictionInfo, stored: Prediction) -> Page:
         """The recommendation, the effect and its overlap check, and the inputs as the
         catalogue describes them."""
-        return Page(self.page_template,
-                    {"features": {feature.name: feature
-                                  for feature in self.catalogue().inputs}})
+        return Page(self.page_template, {"features": self.features})

@@ -21,10 +21,11 @@ from medora.serve.contract import (
     Score,
     TaskServing,
 )
-from medora.serve.inputs import RISK_DECIMALS, TOP_CONTRIBUTIONS, as_json, input_frame
+from medora.serve.inputs import RISK_DECIMALS, as_json, input_frame
 from medora.serve.schemas import Feature
 from medora.serve.web.charts import contribution_chart, risk_bar
 
+TOP_CONTRIBUTIONS = 5  # inputs stored with each prediction, either way
 # CalibratedModel.predict_risk's interval (alpha 0.05).
 PROBABILITY = Outcome("tabular", "probability", 0.95, (0.0, 1.0))
 
@@ -76,7 +77,7 @@ class RiskServing(TaskServing):
                                   for c in contributions])
 
     def page(self, prediction: Any, stored: Any) -> Page:
-        features = {feature.name: feature for feature in self.catalogue().inputs}
+        features = self.features
         assert prediction.risk_lower is not None and prediction.risk_upper is not None
         return Page(self.page_template, {
             "features": features,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from medora.areas.survival.charts import format_time, survival_curve
 from medora.areas.survival.predictor import SurvivalPredictor, survival_inputs
 from medora.areas.survival.schemas import SurvivalDetails
@@ -25,12 +27,16 @@ from medora.serve.contract import (
     Score,
     TaskServing,
 )
-from medora.serve.inputs import RISK_DECIMALS, as_json, input_frame, rounded
+from medora.serve.inputs import RISK_DECIMALS, as_json, input_frame
 from medora.serve.schemas import Feature
 
 if TYPE_CHECKING:
     from medora.serve.db import Prediction
     from medora.serve.schemas import PredictionInfo
+
+def rounded(values: np.ndarray) -> list[float]:
+    return [round(float(v), RISK_DECIMALS) for v in values]
+
 
 #: The probability of the event by the reference horizon; no per-patient interval.
 EVENT_PROBABILITY = Outcome("survival", "probability", None, (0.0, 1.0))
@@ -99,7 +105,7 @@ class SurvivalServing(TaskServing):
         the predicted survival curve."""
         details = _details(prediction)
         return Page(self.page_template, {
-            "features": {feature.name: feature for feature in self.catalogue().inputs},
+            "features": self.features,
             "horizon": format_time(details.horizon, details.time_unit),
             "curve": survival_curve(details.curve_times, details.curve, details.horizons,
                                     details.survival_at_horizons, details.time_unit)})

@@ -65,10 +65,10 @@ async def predict(task: Annotated[str, PathParameter(max_length=128)], body: Pre
 
 def _refuse_long_text(task: str, body: PredictRequest) -> None:
     """Only a task's text inputs (a SMILES) may be longer than a number's text."""
-    text = {f.name for f in scoring.serving(task).catalogue().inputs if f.kind == "text"}
+    features = scoring.serving(task).features
     too_long = sorted(name for name, value in body.inputs.items()
                       if isinstance(value, str) and len(value) > MAX_INPUT_TEXT
-                      and name not in text)
+                      and not (name in features and features[name].kind == "text"))
     if too_long:
         raise RequestValidationError([{
             "type": "value_error", "loc": ("body", "inputs", name),

@@ -72,7 +72,7 @@ class PredictionForm:
 
 
 def input_names(task: Task) -> list[str]:
-    return [feature.name for feature in task_info(task).inputs]
+    return list(scoring.serving(task.name).features)
 
 
 def _predictable_tasks(state: ServiceState) -> list[Task]:
